@@ -1,0 +1,21 @@
+from samen030.kernel.config import load_federation
+from samen030.kernel.database import open_database
+from samen030.kernel.web import create_api_app
+
+from .readmodel import metadata
+from .routes import offers, partners, writes
+
+CITY_NODE = "city"
+
+
+def open_readmodel(database_url: str | None = None):
+    return open_database(CITY_NODE, "gateway", metadata, database_url)
+
+
+def create_app(database_url: str | None = None, federation=None, config: dict | None = None):
+    app, api = create_api_app(__name__, "SAMEN030 gateway", config)
+    app.config["FEDERATION"] = federation or load_federation()
+    app.extensions["samen030.db"] = open_readmodel(database_url)
+    for module in (offers, partners, writes):
+        api.register_blueprint(module.blp)
+    return app

@@ -1,0 +1,41 @@
+"""Writes go to the partner that owns the data: the gateway forwards them with the caller's token and
+fails fast when that partner's service does not answer."""
+import requests as http
+from flask import Response, current_app, request
+from flask_smorest import Blueprint, abort
+
+from samen030.kernel.config import ConfigError
+
+blp = Blueprint("writes", __name__, url_prefix="/api/v1/partners",
+                description="Writes, forwarded to the owning partner's service")
+FORWARD_TIMEOUT = (1.0, 5.0)
+
+
+@blp.route("/<partner>/offers", methods=["POST"])
+@blp.doc(security=[{"bearer": []}])
+def create_offer(partner):
+    """Create an offer at a partner (forwarded to its directory)"""
+    return _forward(partner, "directory", "/offers")
+
+
+@blp.route("/<partner>/offers/<offer_id>", methods=["PATCH"])
+@blp.doc(security=[{"bearer": []}])
+def update_offer(partner, offer_id):
+    """Change a partner's offer (forwarded to its directory)"""
+    return _forward(partner, "directory", f"/offers/{offer_id}")
+
+
+def _forward(partner_id: str, service: str, path: str) -> Response:
+    try:
+        base = current_app.config["FEDERATION"].partner(partner_id).url(service)
+    except ConfigError as exc:
+        abort(404, message=str(exc))
+    headers = {k: v for k, v in request.headers.items() if k in ("Authorization", "Content-Type")}
+    try:
+        upstream = http.request(request.method, base + path, data=request.get_data(), headers=headers,
+                                timeout=FORWARD_TIMEOUT)
+    except http.RequestException:
+        abort(503, message=f"The {service} service of {partner_id!r} is not reachable now; "
+                           "try again later (the gateway keeps no copy of writes).")
+    return Response(upstream.content, status=upstream.status_code,
+                    content_type=upstream.headers.get("Content-Type", "application/json"))

@@ -1,0 +1,86 @@
+"""The federation file (deploy/federation.toml) and the environment that overrides it."""
+import os
+import re
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import urlsplit
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+PARTNER_ID = re.compile(r"^[a-z][a-z0-9]{1,31}$")
+SERVICES = ("directory", "requests", "members")
+
+
+class ConfigError(RuntimeError):
+    pass
+
+
+@dataclass(frozen=True)
+class Partner:
+    id: str
+    name: str
+    services: dict[str, str] = field(default_factory=dict)
+
+    def url(self, service: str) -> str:
+        try:
+            return self.services[service]
+        except KeyError:
+            raise ConfigError(f"partner {self.id!r} runs no {service!r} service") from None
+
+
+@dataclass(frozen=True)
+class Federation:
+    gateway_url: str
+    nats_url: str
+    partners: dict[str, Partner]
+    source: Path
+
+    def partner(self, partner_id: str) -> Partner:
+        try:
+            return self.partners[partner_id]
+        except KeyError:
+            raise ConfigError(f"unknown partner {partner_id!r}; the federation file "
+                              f"{self.source} lists {', '.join(self.partners)}") from None
+
+
+def port_of(url: str) -> int:
+    return urlsplit(url).port or 80
+
+
+def federation_path() -> Path:
+    if path := os.environ.get("SAMEN030_FEDERATION"):
+        return Path(path)
+    local = Path.cwd() / "deploy" / "federation.toml"
+    return local if local.exists() else REPO_ROOT / "deploy" / "federation.toml"
+
+
+def load_federation(path: Path | None = None) -> Federation:
+    path = path or federation_path()
+    try:
+        raw = tomllib.loads(path.read_text("utf-8"))
+    except (OSError, tomllib.TOMLDecodeError) as exc:
+        raise ConfigError(f"cannot read federation file {path}: {exc}") from exc
+    env = os.environ
+    partners = {}
+    for pid, spec in raw.get("partners", {}).items():
+        if not PARTNER_ID.match(pid):
+            raise ConfigError(f"partner id {pid!r} in {path} must be lower-case letters and digits")
+        services = {}
+        for service, url in spec.get("services", {}).items():
+            if service not in SERVICES:
+                raise ConfigError(f"partner {pid!r} in {path}: unknown service {service!r}")
+            services[service] = env.get(f"SAMEN030_{pid.upper()}_{service.upper()}_URL", url).rstrip("/")
+        partners[pid] = Partner(pid, spec.get("name", pid), services)
+    fed = raw.get("federation", {})
+    return Federation(
+        gateway_url=env.get("SAMEN030_GATEWAY_URL", fed.get("gateway_url", "http://127.0.0.1:8080")).rstrip("/"),
+        nats_url=env.get("NATS_URL", fed.get("nats_url", "nats://127.0.0.1:4250")),
+        partners=partners,
+        source=path,
+    )
+
+
+def var_dir() -> Path:
+    path = Path(os.environ.get("SAMEN030_VAR", Path.cwd() / "var"))
+    path.mkdir(parents=True, exist_ok=True)
+    return path

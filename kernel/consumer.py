@@ -1,0 +1,114 @@
+"""Idempotent durable consumers: each event is applied and recorded as applied in one transaction,
+and acknowledged only after that transaction committed. A redelivered or duplicated event changes
+nothing; an event that is not valid is logged and terminated, never applied."""
+import asyncio
+import logging
+from datetime import datetime, timezone
+from typing import Callable
+
+from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
+from sqlalchemy import Column, MetaData, String, Table, insert, select
+from sqlalchemy.engine import Connection
+
+from .bus import connect, ensure_stream, stream_name
+from .database import Database, UTCDateTime
+from .events import Event, InvalidEvent, parse_event
+from .workers import Backoff
+
+log = logging.getLogger(__name__)
+Handler = Callable[[Connection, Event], None]
+APPLIED, DUPLICATE, INVALID, FAILED = "applied", "duplicate", "invalid", "failed"
+
+
+def tracking_table(metadata: MetaData) -> Table:
+    return Table(
+        "applied_events", metadata,
+        Column("event_id", String(36), primary_key=True),
+        Column("partner", String(32), nullable=False),
+        Column("applied_at", UTCDateTime, nullable=False),
+    )
+
+
+class Projection:
+    """What a durable consumer feeds: a database and a handler per event type."""
+
+    def __init__(self, name: str, db: Database, tracking: Table, handlers: dict[str, Handler]):
+        self.name, self.db, self.tracking, self.handlers = name, db, tracking, handlers
+
+    def apply(self, messages: list[tuple[bytes, str]]) -> list[str]:
+        """Apply a batch of (payload, subject) in one transaction; an outcome per message."""
+        outcomes = []
+        with self.db.begin() as conn:
+            for payload, subject in messages:
+                outcomes.append(self._apply_one(conn, payload, subject))
+        return outcomes
+
+    def _apply_one(self, conn: Connection, payload: bytes, subject: str) -> str:
+        try:
+            event = parse_event(payload, subject)
+        except InvalidEvent as exc:
+            log.warning("%s: rejected message on %s: %s", self.name, subject, exc)
+            return INVALID
+        if conn.execute(select(self.tracking.c.event_id).where(self.tracking.c.event_id == event.id)).first():
+            return DUPLICATE
+        try:
+            with conn.begin_nested():
+                if handler := self.handlers.get(event.type):
+                    handler(conn, event)
+                conn.execute(insert(self.tracking).values(event_id=event.id, partner=event.partner,
+                                                          applied_at=datetime.now(timezone.utc)))
+        except Exception:
+            log.exception("%s: could not apply %s %s", self.name, event.type, event.id)
+            return FAILED
+        return APPLIED
+
+
+async def consume(projection: Projection, nats_url: str, partners: list[str], stop: asyncio.Event,
+                  batch: int = 500) -> None:
+    """Feed `projection` from every partner's stream until `stop` is set."""
+    nc = await connect(nats_url, projection.name)
+    try:
+        await asyncio.gather(*(_consume_stream(nc, projection, p, stop, batch) for p in partners))
+    finally:
+        await nc.close()
+
+
+async def _consume_stream(nc, projection: Projection, partner: str, stop: asyncio.Event, batch: int) -> None:
+    js = nc.jetstream()
+    config = ConsumerConfig(durable_name=projection.name, ack_policy=AckPolicy.EXPLICIT,
+                            deliver_policy=DeliverPolicy.ALL, ack_wait=30, max_ack_pending=20000)
+    backoff, sub = Backoff(limit=1.0), None
+    while not stop.is_set():
+        try:
+            if sub is None:
+                await ensure_stream(js, partner)
+                sub = await js.pull_subscribe(f"samen030.{partner}.>", durable=projection.name,
+                                              stream=stream_name(partner), config=config)
+            try:
+                messages = await sub.fetch(batch, timeout=0.5)
+            except asyncio.TimeoutError:
+                continue
+            outcomes = projection.apply([(m.data, m.subject) for m in messages])
+            for message, outcome in zip(messages, outcomes):
+                if outcome == FAILED:
+                    await message.nak(delay=5)
+                elif outcome == INVALID:
+                    await message.term()
+                else:
+                    await message.ack()
+            backoff.reset()
+        except Exception as exc:
+            if stop.is_set():
+                break
+            log.warning("%s/%s: %s: %s", projection.name, partner, type(exc).__name__, exc)
+            sub = await _drop(sub)
+            await backoff.sleep(stop)
+
+
+async def _drop(sub):
+    try:
+        if sub is not None:
+            await sub.unsubscribe()
+    except Exception:
+        pass
+    return None

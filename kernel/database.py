@@ -1,0 +1,110 @@
+"""One database per service per partner: a SQLite file under var/ by default, PostgreSQL when
+DATABASE_URL says so (each partner's service then lives in its own schema, `<partner>_<service>`)."""
+import os
+import zlib
+from contextlib import contextmanager
+from datetime import timezone
+
+from sqlalchemy import DateTime, MetaData, TypeDecorator, create_engine, event, text
+from sqlalchemy.engine import Connection, Engine
+
+from .config import var_dir
+
+
+def database_url(partner: str, service: str) -> str:
+    url = os.environ.get("DATABASE_URL")
+    if url:
+        return url.format(partner=partner, service=service)
+    return f"sqlite:///{var_dir() / partner / f'{service}.sqlite'}"
+
+
+class Database:
+    """An engine bound to one service's tables; `begin()` is the unit of work."""
+
+    def __init__(self, url: str, metadata: MetaData, schema: str | None = None):
+        self.url = url
+        self.metadata = metadata
+        self.is_sqlite = url.startswith("sqlite")
+        if self.is_sqlite:
+            path = url.split("///", 1)[1] if "///" in url else ""
+            if path and path != ":memory:":
+                os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+            engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
+            event.listen(engine, "connect", _sqlite_pragmas)
+            self.schema = None
+        else:
+            engine = create_engine(url, pool_size=5, max_overflow=10, pool_pre_ping=True)
+            self.schema = schema
+            if schema:
+                engine = engine.execution_options(schema_translate_map={None: schema})
+        self.engine: Engine = engine
+
+    def create_tables(self) -> None:
+        """Create what is missing; safe when several processes start at once."""
+        with self.engine.begin() as conn:
+            if self.schema:
+                conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": zlib.crc32(self.schema.encode())})
+                conn.execute(text(f'CREATE SCHEMA IF NOT EXISTS "{self.schema}"'))
+            self.metadata.create_all(conn)
+
+    def drop_schema(self) -> None:
+        if self.schema:
+            with self.engine.begin() as conn:
+                conn.execute(text(f'DROP SCHEMA IF EXISTS "{self.schema}" CASCADE'))
+
+    @contextmanager
+    def begin(self):
+        """A write transaction; on SQLite it takes the write lock up front so writers queue
+        instead of failing halfway."""
+        with self.engine.connect() as conn:
+            if self.is_sqlite:
+                conn.exec_driver_sql("BEGIN IMMEDIATE")
+            try:
+                yield conn
+            except BaseException:
+                conn.rollback()
+                raise
+            conn.commit()
+
+    def connect(self) -> Connection:
+        return self.engine.connect()
+
+    def dispose(self) -> None:
+        self.engine.dispose(close=False)
+
+
+def open_database(partner: str, service: str, metadata: MetaData, url: str | None = None,
+                  schema: str | None = None) -> Database:
+    url = url or database_url(partner, service)
+    schema = schema or os.environ.get("DATABASE_SCHEMA", "{partner}_{service}").format(
+        partner=partner, service=service)
+    db = Database(url, metadata, schema)
+    db.create_tables()
+    return db
+
+
+def _sqlite_pragmas(dbapi_conn, _record):
+    dbapi_conn.isolation_level = None  # reads autocommit; Database.begin() opens write transactions
+    cur = dbapi_conn.cursor()
+    cur.execute("PRAGMA journal_mode=WAL")
+    cur.execute("PRAGMA synchronous=NORMAL")
+    cur.execute("PRAGMA busy_timeout=30000")
+    cur.execute("PRAGMA foreign_keys=ON")
+    cur.close()
+
+
+
+class UTCDateTime(TypeDecorator):
+    """Timestamps stored as UTC and always read back timezone-aware, on SQLite as on PostgreSQL."""
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value, _dialect):
+        if value is not None and value.tzinfo is None:
+            raise ValueError("naive datetime: pass an aware one")
+        return value.astimezone(timezone.utc) if value is not None else None
+
+    def process_result_value(self, value, _dialect):
+        if value is not None and value.tzinfo is None:
+            return value.replace(tzinfo=timezone.utc)
+        return value

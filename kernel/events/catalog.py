@@ -1,0 +1,20 @@
+"""Every event type on the bus and the JSON Schema its `data` must satisfy."""
+import json
+from functools import cache
+from importlib import resources
+
+from jsonschema import Draft202012Validator, FormatChecker
+
+EVENT_SCHEMAS = {
+    "nl.samen030.directory.offer.created.v1": "directory.offer.v1.json",
+    "nl.samen030.directory.offer.updated.v1": "directory.offer.v1.json",
+}
+
+
+@cache
+def validator_for(event_type: str) -> Draft202012Validator | None:
+    name = EVENT_SCHEMAS.get(event_type)
+    if name is None:
+        return None
+    schema = json.loads(resources.files(__package__).joinpath("schemas", name).read_text("utf-8"))
+    return Draft202012Validator(schema, format_checker=FormatChecker())

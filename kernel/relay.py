@@ -1,0 +1,79 @@
+"""The relay worker: publishes a service's outbox to its partner's JetStream stream, in outbox order,
+with the event id as Nats-Msg-Id so that a retry after a crash is dropped as a duplicate."""
+import asyncio
+import logging
+import time
+
+from .bus import connect, ensure_stream
+from .database import Database
+from .events.envelope import CONTENT_TYPE
+from .outbox import mark_published, unpublished
+from .workers import Backoff, wait_or_stop
+
+log = logging.getLogger(__name__)
+
+
+class Relay:
+    def __init__(self, db: Database, outbox, partner: str, service: str, nats_url: str, *,
+                 batch: int = 1000, poll_interval: float = 0.005, ack_timeout: float = 5.0):
+        self.db, self.outbox, self.partner, self.service = db, outbox, partner, service
+        self.nats_url, self.batch, self.poll_interval, self.ack_timeout = nats_url, batch, poll_interval, ack_timeout
+        self.published = 0
+
+    async def run(self, stop: asyncio.Event, until_empty: bool = False) -> None:
+        nc = await connect(self.nats_url, f"relay-{self.partner}-{self.service}")
+        js = nc.jetstream(publish_async_max_pending=self.batch * 2)
+        backoff, stream_ready, last_report = Backoff(), False, time.monotonic()
+        try:
+            while not stop.is_set():
+                if not stream_ready:
+                    try:
+                        await ensure_stream(js, self.partner)
+                        stream_ready = True
+                    except Exception as exc:  # broker down or restarting
+                        log.warning("relay %s: stream not ready: %s", self.partner, exc)
+                        await backoff.sleep(stop)
+                        continue
+                with self.db.connect() as conn:
+                    rows = unpublished(conn, self.outbox, self.batch)
+                if not rows:
+                    if until_empty:
+                        return
+                    await wait_or_stop(stop, self.poll_interval)
+                    continue
+                done = await self._publish(js, rows)
+                if done:
+                    with self.db.begin() as conn:
+                        mark_published(conn, self.outbox, done)
+                    self.published += len(done)
+                if len(done) < len(rows):
+                    stream_ready = False
+                    await backoff.sleep(stop)
+                else:
+                    backoff.reset()
+                if time.monotonic() - last_report > 10:
+                    log.info("relay %s/%s: %d events published", self.partner, self.service, self.published)
+                    last_report = time.monotonic()
+        finally:
+            await nc.close()
+
+    async def _publish(self, js, rows) -> list[int]:
+        """Publish rows pipelined; return the outbox seqs the stream acknowledged."""
+        futures = []
+        try:
+            for row in rows:
+                headers = {"Nats-Msg-Id": row.event_id, "Content-Type": CONTENT_TYPE}
+                futures.append(await js.publish_async(row.nats_subject, row.payload, headers=headers,
+                                                      wait_stall=self.ack_timeout))
+        except Exception as exc:
+            log.warning("relay %s: publish failed after %d of %d: %s", self.partner, len(futures), len(rows), exc)
+        if futures:
+            _done, pending = await asyncio.wait(futures, timeout=self.ack_timeout)
+            for future in pending:
+                future.cancel()
+        acked = [row.seq for row, f in zip(rows, futures)
+                 if f.done() and not f.cancelled() and f.exception() is None]
+        if len(acked) < len(rows):
+            log.warning("relay %s: %d of %d events not acknowledged, will retry", self.partner,
+                        len(rows) - len(acked), len(rows))
+        return acked

@@ -1,0 +1,52 @@
+"""The Flask + flask-smorest base every service's HTTP API is built on."""
+import math
+
+from flask import Flask, jsonify
+from flask_smorest import Api
+from marshmallow import Schema, fields, validate
+
+MAX_BODY_BYTES = 64 * 1024
+
+
+def create_api_app(name: str, title: str, config: dict | None = None) -> tuple[Flask, Api]:
+    app = Flask(name)
+    app.config.update(
+        API_TITLE=title, API_VERSION="v1", OPENAPI_VERSION="3.0.3", OPENAPI_URL_PREFIX="/",
+        OPENAPI_JSON_PATH="openapi.json", OPENAPI_SWAGGER_UI_PATH="docs",
+        OPENAPI_SWAGGER_UI_URL="https://cdn.jsdelivr.net/npm/swagger-ui-dist/",
+        MAX_CONTENT_LENGTH=MAX_BODY_BYTES, JSON_SORT_KEYS=False,
+    )
+    app.config.update(config or {})
+    api = Api(app, spec_kwargs={"components": {"securitySchemes": {
+        "bearer": {"type": "http", "scheme": "bearer", "description": "token of a partner user"}}}})
+
+    @app.get("/health")
+    def health():
+        return jsonify(status="ok", service=title)
+
+    @app.errorhandler(413)
+    def too_large(_error):
+        return jsonify(code=413, status="Payload Too Large",
+                       message=f"Request body is larger than {MAX_BODY_BYTES} bytes."), 413
+
+    return app, api
+
+
+class PageArgs(Schema):
+    page = fields.Integer(load_default=1, validate=validate.Range(min=1),
+                          metadata={"description": "page number, from 1"})
+    per_page = fields.Integer(load_default=25, validate=validate.Range(min=1, max=200),
+                              metadata={"description": "items per page (at most 200)"})
+
+
+def page_schema(item_schema: type[Schema]) -> type[Schema]:
+    return Schema.from_dict({
+        "items": fields.List(fields.Nested(item_schema)),
+        "page": fields.Integer(), "per_page": fields.Integer(),
+        "total_items": fields.Integer(), "total_pages": fields.Integer(),
+    }, name=f"{item_schema.__name__.removesuffix('Schema')}Page")
+
+
+def page_of(items: list, total: int, page: int, per_page: int) -> dict:
+    return {"items": items, "page": page, "per_page": per_page, "total_items": total,
+            "total_pages": math.ceil(total / per_page) if total else 0}

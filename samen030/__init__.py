@@ -1,0 +1,1 @@
+"""SAMEN030: the federation software of Utrecht's residents' organisations."""

@@ -1,0 +1,108 @@
+"""`samen030 run`: the whole local federation as separate processes, supervised until Ctrl-C."""
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import requests as http
+
+from samen030.demo import load_demo
+from samen030.kernel.auth import issue_token
+from samen030.kernel.config import load_federation, port_of, var_dir
+from samen030.kernel.natsserver import wait_for_port
+
+
+class Supervisor:
+    def __init__(self, logs):
+        self.logs, self.children, self.stopping = logs, {}, False
+        self.restarts: dict[str, tuple[int, float]] = {}
+
+    def start(self, name: str, args: list[str]) -> None:
+        log = open(self.logs / f"{name}.log", "ab")
+        proc = subprocess.Popen([sys.executable, "-m", "samen030", *args], stdout=log, stderr=subprocess.STDOUT,
+                                start_new_session=True)
+        self.children[name] = (args, proc)
+
+    def restart_dead(self) -> None:
+        for name, (args, proc) in list(self.children.items()):
+            count, not_before = self.restarts.get(name, (0, 0.0))
+            if proc.poll() is not None and not self.stopping and time.monotonic() >= not_before:
+                print(f"  {name} exited with {proc.returncode}; restarting (log: {self.logs / name}.log)", flush=True)
+                self.restarts[name] = (count + 1, time.monotonic() + min(2 ** count, 30))
+                self.start(name, args)
+
+    def stop(self) -> None:
+        self.stopping = True
+        for _args, proc in reversed(list(self.children.values())):
+            if proc.poll() is None:
+                proc.send_signal(signal.SIGTERM)
+        deadline = time.monotonic() + 10
+        for _args, proc in self.children.values():
+            try:
+                proc.wait(timeout=max(0.1, deadline - time.monotonic()))
+            except subprocess.TimeoutExpired:
+                proc.kill()
+
+
+def wait_healthy(url: str, timeout: float = 30) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            if http.get(url + "/health", timeout=1).ok:
+                return
+        except http.RequestException:
+            pass
+        time.sleep(0.1)
+    raise TimeoutError(f"{url} did not become healthy in {timeout}s")
+
+
+def run_local_federation(load_demo_data: bool = True) -> None:
+    federation = load_federation()
+    var = var_dir()
+    logs = var / "logs"
+    logs.mkdir(exist_ok=True)
+    supervisor = Supervisor(logs)
+    signal.signal(signal.SIGTERM, _interrupt)
+    try:
+        if "NATS_URL" not in os.environ:
+            supervisor.start("nats", ["nats"])
+            wait_for_port(port_of(federation.nats_url.replace("nats://", "http://")))
+        urls = {}
+        for partner in federation.partners.values():
+            for service, url in partner.services.items():
+                supervisor.start(f"{partner.id}-{service}", ["serve", service, "--partner", partner.id])
+                supervisor.start(f"{partner.id}-{service}-relay", ["relay", "--partner", partner.id, "--service", service])
+                urls[f"{partner.id} {service}"] = url
+        supervisor.start("gateway", ["gateway"])
+        supervisor.start("projector", ["projector"])
+        for url in [federation.gateway_url, *urls.values()]:
+            wait_healthy(url)
+        if load_demo_data:
+            load_demo(federation, log=lambda line: print(line, flush=True))
+        tokens = {p: issue_token(p, "coordinator", f"coordinator-{p}") for p in federation.partners}
+        (var / "tokens.json").write_text(json.dumps(tokens, indent=2))
+        _print_where_to_look(federation, urls, var)
+        while True:
+            time.sleep(1)
+            supervisor.restart_dead()
+    except KeyboardInterrupt:
+        print("\nstopping the federation…", flush=True)
+    finally:
+        supervisor.stop()
+
+
+def _interrupt(_signum, _frame):
+    raise KeyboardInterrupt
+
+
+def _print_where_to_look(federation, urls, var) -> None:
+    gw = federation.gateway_url
+    lines = ["", "SAMEN030 federation is running", "",
+             f"  gateway         {gw}/api/v1/offers   (API docs: {gw}/docs, spec: {gw}/openapi.json)",
+             f"  partners        {gw}/api/v1/partners",
+             f"  NATS            {federation.nats_url}"]
+    lines += [f"  {name:<32}{url}/offers" for name, url in urls.items()]
+    lines += ["", f"  coordinator tokens: {var / 'tokens.json'}   logs: {var / 'logs'}", "  Ctrl-C stops everything.", ""]
+    print("\n".join(lines), flush=True)

@@ -1,0 +1,1 @@
+"""A partner's directory service: its offers (aanbod), their events, its HTTP API."""

@@ -1,0 +1,65 @@
+from flask import current_app, g
+from flask.views import MethodView
+from flask_smorest import Blueprint, abort
+
+from samen030.kernel.web import PageArgs, page_of, page_schema
+
+from . import offers as use_cases
+from .schemas import OfferQuerySchema, OfferSchema, OfferUpdateSchema
+
+blp = Blueprint("offers", __name__, url_prefix="/offers", description="The partner's offers (aanbod)")
+OfferPage = page_schema(OfferSchema)
+
+
+def _db():
+    return current_app.extensions["samen030.db"]
+
+
+def _partner() -> str:
+    return current_app.config["PARTNER"]
+
+
+def _with_partner(row) -> dict:
+    return {**row, "partner": _partner()}
+
+
+@blp.route("")
+class Offers(MethodView):
+    @blp.arguments(OfferQuerySchema, location="query")
+    @blp.arguments(PageArgs, location="query", as_kwargs=True)
+    @blp.response(200, OfferPage)
+    def get(self, filters, page, per_page):
+        """List the partner's offers"""
+        rows, total = use_cases.list_offers(_db(), filters, page, per_page)
+        return page_of([_with_partner(r) for r in rows], total, page, per_page)
+
+    @blp.arguments(OfferSchema)
+    @blp.response(201, OfferSchema)
+    @blp.doc(security=[{"bearer": []}])
+    def post(self, fields):
+        """Create an offer"""
+        return _with_partner(use_cases.create_offer(_db(), _partner(), fields, g.principal.user))
+
+
+@blp.route("/<offer_id>")
+class Offer(MethodView):
+    @blp.response(200, OfferSchema)
+    def get(self, offer_id):
+        """Show one offer"""
+        row = use_cases.get_offer(_db(), offer_id)
+        if row is None:
+            abort(404, message=f"No offer {offer_id!r} at {_partner()}.")
+        return _with_partner(row)
+
+    @blp.arguments(OfferUpdateSchema)
+    @blp.response(200, OfferSchema)
+    @blp.doc(security=[{"bearer": []}])
+    def patch(self, changes, offer_id):
+        """Change an offer; send the version you changed"""
+        try:
+            row = use_cases.update_offer(_db(), _partner(), offer_id, changes, g.principal.user)
+        except use_cases.StaleVersion as exc:
+            abort(409, message=str(exc))
+        if row is None:
+            abort(404, message=f"No offer {offer_id!r} at {_partner()}.")
+        return _with_partner(row)
