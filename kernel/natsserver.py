@@ -21,6 +21,7 @@ def nats_server_binary() -> str:
 def write_config(path: Path, port: int, store_dir: Path, sync_interval: str | None = None) -> Path:
     """`sync_interval: always` makes a single-replica server safe against power loss (see README)."""
     sync = sync_interval or os.environ.get("SAMEN030_NATS_SYNC", "always")
+    path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(
         f"listen: 127.0.0.1:{port}\n"
         f"jetstream {{\n  store_dir: \"{store_dir}\"\n  sync_interval: {sync}\n}}\n"
@@ -30,7 +31,6 @@ def write_config(path: Path, port: int, store_dir: Path, sync_interval: str | No
 
 
 def start_nats(port: int, workdir: Path, log_file=None, sync_interval: str | None = None) -> subprocess.Popen:
-    workdir.mkdir(parents=True, exist_ok=True)
     config = write_config(workdir / "nats.conf", port, workdir / "jetstream", sync_interval)
     proc = subprocess.Popen([nats_server_binary(), "-c", str(config)],
                             stdout=log_file or subprocess.DEVNULL, stderr=subprocess.STDOUT)

@@ -5,7 +5,7 @@ from flask_smorest import Blueprint, abort
 from samen030.kernel.web import PageArgs, page_of, page_schema
 
 from . import offers as use_cases
-from .schemas import OfferQuerySchema, OfferSchema, OfferUpdateSchema
+from .schemas import OfferQuerySchema, OfferSchema, offer_update_schema
 
 blp = Blueprint("offers", __name__, url_prefix="/offers", description="The partner's offers (aanbod)")
 OfferPage = page_schema(OfferSchema)
@@ -51,7 +51,7 @@ class Offer(MethodView):
             abort(404, message=f"No offer {offer_id!r} at {_partner()}.")
         return _with_partner(row)
 
-    @blp.arguments(OfferUpdateSchema)
+    @blp.arguments(offer_update_schema())
     @blp.response(200, OfferSchema)
     @blp.doc(security=[{"bearer": []}])
     def patch(self, changes, offer_id):

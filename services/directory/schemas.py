@@ -1,4 +1,4 @@
-from marshmallow import Schema, ValidationError, fields, validate, validates
+from marshmallow import Schema, ValidationError, fields, validate
 
 from samen030.kernel.geography import UnknownArea, buurt, check_wijk
 from samen030.kernel.privacy import EMAIL, PHONE
@@ -9,6 +9,11 @@ def no_contact_details(value: str) -> None:
     if EMAIL.search(value) or PHONE.search(value):
         raise ValidationError("Must not contain e-mail addresses or phone numbers: contact details "
                               "belong in the offer's contact fields, which stay with the partner.")
+
+
+def not_blank(value: str) -> None:
+    if not value.strip():
+        raise ValidationError("Must not be blank.")
 
 
 def known_buurt(value: str) -> None:
@@ -32,7 +37,7 @@ category_field = dict(validate=validate.OneOf(list(CATEGORIES), error="Must be o
 class OfferSchema(Schema):
     id = fields.String(dump_only=True)
     partner = fields.String(dump_only=True)
-    name = fields.String(required=True, validate=[validate.Length(min=1, max=200), no_contact_details],
+    name = fields.String(required=True, validate=[validate.Length(max=200), not_blank, no_contact_details],
                          metadata={"description": "name of the offer, in Dutch"})
     description = fields.String(load_default="", validate=[validate.Length(max=4000), no_contact_details],
                                 metadata={"description": "what the offer is, for whom, in Dutch"})
@@ -50,13 +55,10 @@ class OfferUpdateSchema(OfferSchema):
     version = fields.Integer(required=True, validate=validate.Range(min=1),
                              metadata={"description": "the version you changed; a stale one is refused"})
 
-    class Meta:
-        partial = ("name", "description", "category", "buurt", "status")
 
-    @validates("name")
-    def name_not_blank(self, value, **_kwargs):
-        if not value.strip():
-            raise ValidationError("Must not be blank.")
+def offer_update_schema() -> OfferUpdateSchema:
+    """Only the fields sent are changed; the version is always required."""
+    return OfferUpdateSchema(partial=("name", "description", "category", "buurt", "status"))
 
 
 class OfferQuerySchema(Schema):

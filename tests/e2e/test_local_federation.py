@@ -1,0 +1,144 @@
+"""`samen030 run` as separate processes (embedded nats-server, every founding partner's directory and
+relay, the gateway and its projector), spoken to over HTTP only, with the bus read afterwards."""
+import json
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+import requests
+
+from samen030.kernel.auth import issue_token
+from tests.federation import eventually, write_federation
+from tests.pipeline import read_stream, run_async
+
+FOUNDING = ["krachtstation", "buurtwerkkamer", "wijkinformatiepunt", "powerbypeers", "zorgbelang", "samen030"]
+# The coordinators' user names are personal data: they stay in the partners' databases.
+COORDINATOR = "Anna de Vries <anna.devries@example.nl> 06-12345678"
+
+
+@pytest.fixture(scope="module", params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def federation(request, tmp_path_factory):
+    workdir = tmp_path_factory.mktemp("federation")
+    urls = write_federation(workdir / "federation.toml")
+    env = {**os.environ, "SAMEN030_FEDERATION": str(workdir / "federation.toml"), "SAMEN030_VAR": str(workdir / "var")}
+    env.pop("NATS_URL", None)
+    schema_prefix = f"e2e{os.getpid()}"
+    if request.param == "postgresql":
+        env["DATABASE_URL"] = request.getfixturevalue("postgres_url")
+        env["DATABASE_SCHEMA"] = schema_prefix + "_{partner}_{service}"
+    log = open(workdir / "run.log", "wb")
+    proc = subprocess.Popen([sys.executable, "-m", "samen030", "run", "--no-demo"], env=env, stdout=log,
+                            stderr=subprocess.STDOUT, start_new_session=True)
+    try:
+        eventually(lambda: proc.poll() is not None or "federation is running" in (workdir / "run.log").read_text(),
+                   timeout=120)
+        assert proc.poll() is None, (workdir / "run.log").read_text()
+        yield urls, proc, workdir
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+        if request.param == "postgresql":
+            _drop_schemas(env["DATABASE_URL"], schema_prefix)
+
+
+def _drop_schemas(url, prefix):
+    from sqlalchemy import create_engine, text
+    engine = create_engine(url)
+    with engine.begin() as conn:
+        for schema in conn.execute(text("SELECT nspname FROM pg_namespace WHERE nspname LIKE :p"),
+                                   {"p": f"{prefix}%"}).scalars():
+            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+    engine.dispose()
+
+
+def create(url, partner, name, buurt="BU03440832", category="informatie"):
+    token = issue_token(partner, "coordinator", COORDINATOR)
+    response = requests.post(f"{url}/offers", json={"name": name, "description": f"{name} in de buurt",
+                                                   "category": category, "buurt": buurt},
+                             headers={"Authorization": f"Bearer {token}"}, timeout=5)
+    assert response.status_code == 201, response.text
+    return response.json()
+
+
+def gateway_offers(urls, **params):
+    return requests.get(f"{urls['gateway']}/api/v1/offers", params={"per_page": 200, **params}, timeout=5).json()
+
+
+def test_offers_created_at_two_partners_appear_at_the_gateway(federation):
+    urls, _proc, _workdir = federation
+    ours = [create(urls["krachtstation"], "krachtstation", "Taalcafé Kanaleneiland"),
+            create(urls["zorgbelang"], "zorgbelang", "Cliëntondersteuning", "BU03440111", "lichte-zorg")]
+    token = issue_token("wijkinformatiepunt", "coordinator", COORDINATOR)
+    via_gateway = requests.post(f"{urls['gateway']}/api/v1/partners/wijkinformatiepunt/offers",
+                                json={"name": "Formulierenhulp", "category": "praktische-hulp", "buurt": "BU03440321"},
+                                headers={"Authorization": f"Bearer {token}"}, timeout=5)
+    assert via_gateway.status_code == 201, via_gateway.text
+    ours.append(via_gateway.json())
+
+    def all_there():
+        """every offer at the gateway, with its owner"""
+        seen = {o["id"]: o["partner"] for o in gateway_offers(urls)["items"]}
+        return all(seen.get(o["id"]) == o["partner"] for o in ours)
+    eventually(all_there, timeout=20)
+    assert [o["name"] for o in gateway_offers(urls, wijk="WK034401")["items"]] == ["Cliëntondersteuning"]
+    partners = {p["id"]: p for p in requests.get(f"{urls['gateway']}/api/v1/partners", timeout=5).json()}
+    assert set(partners) == set(FOUNDING)
+    assert partners["zorgbelang"]["events_applied"] >= 1 and partners["zorgbelang"]["last_event_at"]
+    assert partners["zorgbelang"]["services"]["directory"] == urls["zorgbelang"]
+
+
+def test_bad_input_over_http_gets_a_named_4xx_and_sends_no_event(federation):
+    urls, _proc, _workdir = federation
+    url = f"{urls['buurtwerkkamer']}/offers"
+    headers = {"Authorization": f"Bearer {issue_token('buurtwerkkamer', 'coordinator', 'x')}",
+               "Content-Type": "application/json"}
+    before = len(run_async(read_stream(urls["nats"], "buurtwerkkamer")))
+    cases = [
+        ({"category": "informatie", "buurt": "BU03440222"}, 422, "name"),
+        ({"name": ["x"], "category": "informatie", "buurt": "BU03440222"}, 422, "name"),
+        ({"name": "x", "category": "informatie", "buurt": "BU00000000"}, 422, "Unknown buurt code"),
+    ]
+    for body, status, words in cases:
+        response = requests.post(url, data=json.dumps(body), headers=headers, timeout=5)
+        assert response.status_code == status and words in response.text
+    assert requests.post(url, data=b'{"name": ', headers=headers, timeout=5).status_code == 400
+    assert requests.post(url, data=b"{" + b" " * 100_000 + b"}", headers=headers, timeout=5).status_code == 413
+    assert requests.post(url, data=b"{}", headers={"Content-Type": "application/json"}, timeout=5).status_code == 401
+    assert requests.get(f"{url}?per_page=1", timeout=5).json()["total_items"] == 0
+    time.sleep(0.5)
+    assert len(run_async(read_stream(urls["nats"], "buurtwerkkamer"))) == before
+
+
+EMAIL = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}")
+PHONE = re.compile(r"(\+31|0)[\s-]?\d([\s-]?\d){8}")
+OFFER_DATA_KEYS = {"offer_id", "name", "description", "category", "buurt", "wijk", "status", "version", "updated_at"}
+
+
+def test_no_personal_data_on_the_bus(federation):
+    """Reads every message in every partner's stream after the other tests wrote to them."""
+    urls, _proc, _workdir = federation
+    create(urls["powerbypeers"], "powerbypeers", "Lotgenotengroep")
+    eventually(lambda: gateway_offers(urls, partner="powerbypeers")["total_items"] == 1, timeout=20)
+    messages = [m for p in FOUNDING for m in run_async(read_stream(urls["nats"], p))]
+    assert len(messages) >= 4
+    for message in messages:
+        text = message.data.decode()
+        event = json.loads(text)
+        assert message.headers["Nats-Msg-Id"] == event["id"]
+        assert message.headers["Content-Type"] == "application/cloudevents+json"
+        assert set(event["data"]) == OFFER_DATA_KEYS
+        assert not EMAIL.search(text) and not PHONE.search(text), text
+        assert "Anna" not in text and "Vries" not in text
+
+
+def test_ctrl_c_stops_everything(federation):
+    urls, proc, workdir = federation
+    proc.send_signal(signal.SIGINT)
+    assert proc.wait(timeout=30) == 0, (workdir / "run.log").read_text()[-2000:]
+    for url in (urls["gateway"], urls["krachtstation"]):
+        with pytest.raises(requests.ConnectionError):
+            requests.get(f"{url}/health", timeout=1)

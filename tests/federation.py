@@ -1,0 +1,83 @@
+"""Run parts of the federation as real processes, the way `samen030` starts them."""
+import os
+import signal
+import subprocess
+import sys
+import time
+import tomllib
+from pathlib import Path
+
+import requests
+
+from samen030.kernel.config import REPO_ROOT
+from samen030.kernel.natsserver import free_port
+
+
+def write_federation(path: Path, partners: list[str] | None = None, nats_url: str | None = None) -> dict:
+    """A copy of deploy/federation.toml on free ports; returns {partner: directory URL, ...}."""
+    shipped = tomllib.loads((REPO_ROOT / "deploy" / "federation.toml").read_text())
+    partners = partners or list(shipped["partners"])
+    urls = {"gateway": f"http://127.0.0.1:{free_port()}", "nats": nats_url or f"nats://127.0.0.1:{free_port()}"}
+    lines = ["[federation]", f'gateway_url = "{urls["gateway"]}"', f'nats_url = "{urls["nats"]}"']
+    for partner in partners:
+        urls[partner] = f"http://127.0.0.1:{free_port()}"
+        lines += [f"[partners.{partner}]", f'name = "{shipped["partners"][partner]["name"]}"',
+                  f'services = {{ directory = "{urls[partner]}" }}']
+    path.write_text("\n".join(lines) + "\n")
+    return urls
+
+
+class Processes:
+    """Child processes of one test, each with a log file; all are stopped at the end."""
+
+    def __init__(self, workdir: Path, env: dict):
+        self.workdir, self.env, self.procs = workdir, {**os.environ, **env}, {}
+        self.env.pop("NATS_URL", None)
+
+    def start(self, name: str, *args: str) -> subprocess.Popen:
+        log = open(self.workdir / f"{name}.log", "ab")
+        proc = subprocess.Popen([sys.executable, "-m", "samen030", *args], env=self.env, stdout=log,
+                                stderr=subprocess.STDOUT, start_new_session=True)
+        self.procs[name] = proc
+        return proc
+
+    def kill(self, name: str) -> None:
+        proc = self.procs[name]
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
+
+    def stop_all(self) -> None:
+        for proc in self.procs.values():
+            if proc.poll() is None:
+                os.killpg(proc.pid, signal.SIGTERM)
+        for proc in self.procs.values():
+            try:
+                proc.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                os.killpg(proc.pid, signal.SIGKILL)
+
+    def log(self, name: str) -> str:
+        return (self.workdir / f"{name}.log").read_text(errors="replace")
+
+
+def wait_healthy(url: str, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            if requests.get(f"{url}/health", timeout=1).ok:
+                return
+        except requests.RequestException:
+            pass
+        time.sleep(0.1)
+    raise TimeoutError(f"{url} not healthy after {timeout}s")
+
+
+def eventually(check, timeout: float = 30, interval: float = 0.1):
+    """Poll `check()` until it returns a truthy value; return it, or fail with the last value."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = check()
+        if value or time.monotonic() > deadline:
+            assert value, f"not reached in {timeout}s: {check.__doc__ or check}"
+            return value
+        time.sleep(interval)
