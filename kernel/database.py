@@ -41,7 +41,7 @@ class Database:
 
     def create_tables(self) -> None:
         """Create what is missing; safe when several processes start at once."""
-        with self.engine.begin() as conn:
+        with self.begin() as conn:  # SQLite: BEGIN IMMEDIATE serialises concurrent starts
             if self.schema:
                 conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": zlib.crc32(self.schema.encode())})
                 conn.execute(text(f'CREATE SCHEMA IF NOT EXISTS "{self.schema}"'))

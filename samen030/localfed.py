@@ -46,9 +46,10 @@ class Supervisor:
                 proc.kill()
 
 
-def wait_healthy(url: str, timeout: float = 30) -> None:
+def wait_healthy(url: str, supervisor: Supervisor, timeout: float = 60) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
+        supervisor.restart_dead()
         try:
             if http.get(url + "/health", timeout=1).ok:
                 return
@@ -78,7 +79,7 @@ def run_local_federation(load_demo_data: bool = True) -> None:
         supervisor.start("gateway", ["gateway"])
         supervisor.start("projector", ["projector"])
         for url in [federation.gateway_url, *urls.values()]:
-            wait_healthy(url)
+            wait_healthy(url, supervisor)
         if load_demo_data:
             load_demo(federation, log=lambda line: print(line, flush=True))
         tokens = {p: issue_token(p, "coordinator", f"coordinator-{p}") for p in federation.partners}
