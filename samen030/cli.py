@@ -3,7 +3,8 @@ import argparse
 import os
 import sys
 
-from samen030.kernel.config import ConfigError, port_of, load_federation, var_dir
+from samen030.kernel.config import ConfigError, load_federation, port_of, var_dir
+from samen030.kernel.natsserver import GATEWAY_USER, credentials_url
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -82,7 +83,7 @@ def cmd_relay(args) -> None:
     federation.partner(args.partner)
     metadata, outbox = service_tables(args.service)
     db = open_database(args.partner, args.service, metadata)
-    run_worker(Relay(db, outbox, args.partner, args.service, federation.nats_url).run)
+    run_worker(Relay(db, outbox, args.partner, args.service, _nats_url(federation, args.partner)).run)
 
 
 def cmd_projector(_args) -> None:
@@ -92,15 +93,24 @@ def cmd_projector(_args) -> None:
     from samen030.kernel.workers import run_worker
     federation = load_federation()
     projection = readmodel_projection(open_readmodel())
-    run_worker(lambda stop: consume(projection, federation.nats_url, list(federation.partners), stop))
+    nats_url = _nats_url(federation, GATEWAY_USER)
+    run_worker(lambda stop: consume(projection, nats_url, list(federation.partners), stop))
+
+
+def _nats_url(federation, user: str) -> str:
+    """An explicit NATS_URL is used as it is; the local federation's server needs its users."""
+    if "NATS_URL" in os.environ:
+        return federation.nats_url
+    return credentials_url(federation.nats_url, user, var_dir() / "nats")
 
 
 def cmd_nats(args) -> None:
-    from samen030.kernel.natsserver import nats_server_binary, write_config
-    port = args.port or port_of(load_federation().nats_url.replace("nats://", "http://"))
+    from samen030.kernel.natsserver import local_passwords, nats_server_binary, write_config
+    federation = load_federation()
+    port = args.port or port_of(federation.nats_url.replace("nats://", "http://"))
     workdir = var_dir() / "nats"
-    workdir.mkdir(exist_ok=True)
-    config = write_config(workdir / "nats.conf", port, workdir / "jetstream")
+    passwords = local_passwords(workdir, list(federation.partners))
+    config = write_config(workdir / "nats.conf", port, workdir / "jetstream", passwords=passwords)
     os.execv(nats_server_binary(), [nats_server_binary(), "-c", str(config)])
 
 

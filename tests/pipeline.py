@@ -49,8 +49,12 @@ async def read_stream(nats_url: str, partner: str) -> list:
 
 
 async def publish_raw(nats_url: str, subject: str, payload: bytes, msg_id: str) -> None:
-    nc = await nats.connect(nats_url)
+    nc = await nats.connect(nats_url, allow_reconnect=False, error_cb=_raise_later)
     try:
-        await nc.jetstream().publish(subject, payload, headers={"Nats-Msg-Id": msg_id})
+        await nc.jetstream().publish(subject, payload, headers={"Nats-Msg-Id": msg_id}, timeout=2)
     finally:
         await nc.close()
+
+
+async def _raise_later(exc):
+    pass  # a refused publish surfaces as the publish's own timeout

@@ -12,8 +12,9 @@ import pytest
 import requests
 
 from samen030.kernel.auth import issue_token
+from samen030.kernel.natsserver import credentials_url
 from tests.federation import eventually, write_federation
-from tests.pipeline import read_stream, run_async
+from tests.pipeline import publish_raw, read_stream, run_async
 
 FOUNDING = ["krachtstation", "buurtwerkkamer", "wijkinformatiepunt", "powerbypeers", "zorgbelang", "samen030"]
 # The coordinators' user names are personal data: they stay in the partners' databases.
@@ -55,6 +56,11 @@ def _drop_schemas(url, prefix):
     engine.dispose()
 
 
+def nats_as(urls, workdir, user):
+    """The federation's NATS URL with the credentials `samen030 run` made for `user`."""
+    return credentials_url(urls["nats"], user, workdir / "var" / "nats")
+
+
 def create(url, partner, name, buurt="BU03440832", category="informatie"):
     token = issue_token(partner, "coordinator", COORDINATOR)
     response = requests.post(f"{url}/offers", json={"name": name, "description": f"{name} in de buurt",
@@ -92,11 +98,11 @@ def test_offers_created_at_two_partners_appear_at_the_gateway(federation):
 
 
 def test_bad_input_over_http_gets_a_named_4xx_and_sends_no_event(federation):
-    urls, _proc, _workdir = federation
+    urls, _proc, workdir = federation
     url = f"{urls['buurtwerkkamer']}/offers"
     headers = {"Authorization": f"Bearer {issue_token('buurtwerkkamer', 'coordinator', 'x')}",
                "Content-Type": "application/json"}
-    before = len(run_async(read_stream(urls["nats"], "buurtwerkkamer")))
+    before = len(run_async(read_stream(nats_as(urls, workdir, "admin"), "buurtwerkkamer")))
     cases = [
         ({"category": "informatie", "buurt": "BU03440222"}, 422, "name"),
         ({"name": ["x"], "category": "informatie", "buurt": "BU03440222"}, 422, "name"),
@@ -110,7 +116,7 @@ def test_bad_input_over_http_gets_a_named_4xx_and_sends_no_event(federation):
     assert requests.post(url, data=b"{}", headers={"Content-Type": "application/json"}, timeout=5).status_code == 401
     assert requests.get(f"{url}?per_page=1", timeout=5).json()["total_items"] == 0
     time.sleep(0.5)
-    assert len(run_async(read_stream(urls["nats"], "buurtwerkkamer"))) == before
+    assert len(run_async(read_stream(nats_as(urls, workdir, "admin"), "buurtwerkkamer"))) == before
 
 
 EMAIL = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}")
@@ -120,10 +126,10 @@ OFFER_DATA_KEYS = {"offer_id", "name", "description", "category", "buurt", "wijk
 
 def test_no_personal_data_on_the_bus(federation):
     """Reads every message in every partner's stream after the other tests wrote to them."""
-    urls, _proc, _workdir = federation
+    urls, _proc, workdir = federation
     create(urls["powerbypeers"], "powerbypeers", "Lotgenotengroep")
     eventually(lambda: gateway_offers(urls, partner="powerbypeers")["total_items"] == 1, timeout=20)
-    messages = [m for p in FOUNDING for m in run_async(read_stream(urls["nats"], p))]
+    messages = [m for p in FOUNDING for m in run_async(read_stream(nats_as(urls, workdir, "admin"), p))]
     assert len(messages) >= 4
     for message in messages:
         text = message.data.decode()
@@ -133,6 +139,25 @@ def test_no_personal_data_on_the_bus(federation):
         assert set(event["data"]) == OFFER_DATA_KEYS
         assert not EMAIL.search(text) and not PHONE.search(text), text
         assert "Anna" not in text and "Vries" not in text
+
+
+def test_a_partner_publishes_only_under_its_own_subjects(federation):
+    urls, _proc, workdir = federation
+    admin = nats_as(urls, workdir, "admin")
+    before = len(run_async(read_stream(admin, "krachtstation")))
+    payload = run_async(read_stream(admin, "zorgbelang"))[0].data  # any valid event
+    with pytest.raises(Exception):
+        run_async(publish_raw(nats_as(urls, workdir, "zorgbelang"), "samen030.krachtstation.directory.offer.created",
+                              payload, "forged-1"))
+    with pytest.raises(Exception):
+        run_async(publish_raw(nats_as(urls, workdir, "gateway"), "samen030.krachtstation.directory.offer.created",
+                              payload, "forged-2"))
+    with pytest.raises(Exception):
+        run_async(publish_raw(urls["nats"], "samen030.krachtstation.directory.offer.created", payload, "forged-3"))
+    assert len(run_async(read_stream(admin, "krachtstation"))) == before
+    # the same user and message under its own subject: accepted (the projector drops the duplicate)
+    run_async(publish_raw(nats_as(urls, workdir, "zorgbelang"), "samen030.zorgbelang.directory.offer.created",
+                          payload, "own-1"))
 
 
 def test_ctrl_c_stops_everything(federation):
