@@ -1,6 +1,7 @@
 from marshmallow import Schema, fields, validate
 
 from samen030.directory.schemas import known_buurt, known_wijk
+from samen030.kernel.config import PARTNER_ID
 from samen030.kernel.taxonomy import CATEGORIES
 
 
@@ -21,7 +22,8 @@ class CityOfferQuerySchema(Schema):
     wijk = fields.String(validate=known_wijk, metadata={"description": "CBS wijk code, e.g. WK034408"})
     buurt = fields.String(validate=known_buurt, metadata={"description": "CBS buurt code, e.g. BU03440832"})
     category = fields.String(validate=validate.OneOf(list(CATEGORIES), error="Must be one of: {choices}."))
-    partner = fields.String(metadata={"description": "only this partner's offers"})
+    partner = fields.String(validate=validate.Regexp(PARTNER_ID.pattern, error="Not a partner id."),
+                            metadata={"description": "only this partner's offers"})
 
 
 class PartnerSchema(Schema):

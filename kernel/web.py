@@ -1,9 +1,12 @@
 """The Flask + flask-smorest base every service's HTTP API is built on."""
 import math
+import re
+import uuid
 
-from flask import Flask, jsonify
-from flask_smorest import Api
-from marshmallow import Schema, fields, validate
+from flask import Flask, jsonify, request
+from flask_smorest import Api, abort
+from marshmallow import Schema, ValidationError, fields, validate
+from sqlalchemy.exc import DataError
 
 MAX_BODY_BYTES = 64 * 1024
 
@@ -24,6 +27,16 @@ def create_api_app(name: str, title: str, config: dict | None = None) -> tuple[F
     def health():
         return jsonify(status="ok", service=title)
 
+    @app.before_request
+    def refuse_nul_characters():
+        if "\x00" in request.path or any("\x00" in v for v in request.args.values()):
+            abort(400, message="The URL contains a NUL character.")
+
+    @app.errorhandler(DataError)
+    def value_out_of_range(error):
+        app.logger.warning("refused by the database: %s", error.orig)
+        return jsonify(code=400, status="Bad Request", message="A value is out of range for this service."), 400
+
     @app.errorhandler(413)
     def too_large(_error):
         return jsonify(code=413, status="Payload Too Large",
@@ -32,8 +45,32 @@ def create_api_app(name: str, title: str, config: dict | None = None) -> tuple[F
     return app, api
 
 
+CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+def no_control_characters(value: str) -> None:
+    if CONTROL_CHARACTERS.search(value):
+        raise ValidationError("Must not contain control characters.")
+
+
+class Text(fields.String):
+    """A string field that refuses control characters (PostgreSQL cannot even store NUL)."""
+
+    def __init__(self, *args, validate=(), **kwargs):
+        validators = [validate] if callable(validate) else list(validate)
+        super().__init__(*args, validate=[no_control_characters, *validators], **kwargs)
+
+
+def existing_id(value: str, what: str) -> str:
+    """The id from a URL, or a 404 naming it when it cannot be one of ours."""
+    try:
+        return str(uuid.UUID(value))
+    except ValueError:
+        abort(404, message=f"No {what} {value[:64]!r}: ids are UUIDs.")
+
+
 class PageArgs(Schema):
-    page = fields.Integer(load_default=1, validate=validate.Range(min=1),
+    page = fields.Integer(load_default=1, validate=validate.Range(min=1, max=100_000),
                           metadata={"description": "page number, from 1"})
     per_page = fields.Integer(load_default=25, validate=validate.Range(min=1, max=200),
                               metadata={"description": "items per page (at most 200)"})

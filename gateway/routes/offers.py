@@ -3,7 +3,7 @@ from flask.views import MethodView
 from flask_smorest import Blueprint, abort
 from sqlalchemy import func, select
 
-from samen030.kernel.web import PageArgs, page_of, page_schema
+from samen030.kernel.web import PageArgs, existing_id, page_of, page_schema
 
 from ..readmodel import offers
 from ..schemas import CityOfferQuerySchema, CityOfferSchema
@@ -37,7 +37,7 @@ class CityOffer(MethodView):
     def get(self, offer_id):
         """Show one offer of any partner"""
         with _db().connect() as conn:
-            row = conn.execute(select(offers).where(offers.c.id == offer_id)).mappings().first()
+            row = conn.execute(select(offers).where(offers.c.id == existing_id(offer_id, "offer"))).mappings().first()
         if row is None:
             abort(404, message=f"No offer {offer_id!r} in the city's directory.")
         return row

@@ -2,7 +2,7 @@ from flask import current_app, g
 from flask.views import MethodView
 from flask_smorest import Blueprint, abort
 
-from samen030.kernel.web import PageArgs, page_of, page_schema
+from samen030.kernel.web import PageArgs, existing_id, page_of, page_schema
 
 from . import offers as use_cases
 from .schemas import OfferQuerySchema, OfferSchema, offer_update_schema
@@ -46,7 +46,7 @@ class Offer(MethodView):
     @blp.response(200, OfferSchema)
     def get(self, offer_id):
         """Show one offer"""
-        row = use_cases.get_offer(_db(), offer_id)
+        row = use_cases.get_offer(_db(), existing_id(offer_id, "offer"))
         if row is None:
             abort(404, message=f"No offer {offer_id!r} at {_partner()}.")
         return _with_partner(row)
@@ -57,7 +57,7 @@ class Offer(MethodView):
     def patch(self, changes, offer_id):
         """Change an offer; send the version you changed"""
         try:
-            row = use_cases.update_offer(_db(), _partner(), offer_id, changes, g.principal.user)
+            row = use_cases.update_offer(_db(), _partner(), existing_id(offer_id, "offer"), changes, g.principal.user)
         except use_cases.StaleVersion as exc:
             abort(409, message=str(exc))
         if row is None:

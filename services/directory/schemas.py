@@ -3,6 +3,7 @@ from marshmallow import Schema, ValidationError, fields, validate
 from samen030.kernel.geography import UnknownArea, buurt, check_wijk
 from samen030.kernel.privacy import EMAIL, PHONE
 from samen030.kernel.taxonomy import CATEGORIES
+from samen030.kernel.web import Text
 
 
 def no_contact_details(value: str) -> None:
@@ -37,9 +38,9 @@ category_field = dict(validate=validate.OneOf(list(CATEGORIES), error="Must be o
 class OfferSchema(Schema):
     id = fields.String(dump_only=True)
     partner = fields.String(dump_only=True)
-    name = fields.String(required=True, validate=[validate.Length(max=200), not_blank, no_contact_details],
+    name = Text(required=True, validate=[validate.Length(max=200), not_blank, no_contact_details],
                          metadata={"description": "name of the offer, in Dutch"})
-    description = fields.String(load_default="", validate=[validate.Length(max=4000), no_contact_details],
+    description = Text(load_default="", validate=[validate.Length(max=4000), no_contact_details],
                                 metadata={"description": "what the offer is, for whom, in Dutch"})
     category = fields.String(required=True, **category_field)
     buurt = fields.String(required=True, validate=known_buurt,

@@ -1,0 +1,46 @@
+"""No input produces a 500, on SQLite or PostgreSQL (which cannot store NUL or huge integers)."""
+import uuid
+
+import pytest
+
+from samen030.gateway.app import create_app as create_gateway
+
+ID = str(uuid.uuid4())
+DIRECTORY_REQUESTS = [
+    ("post", "/offers", {"json": [1, 2]}),
+    ("post", "/offers", {"json": None}),
+    ("post", "/offers", {"data": b"\xff\xfe", "content_type": "application/json"}),
+    ("post", "/offers", {"data": "null", "content_type": "application/json"}),
+    ("post", "/offers", {"json": {"name": "a\x00b", "category": "informatie", "buurt": "BU03440832"}}),
+    ("post", "/offers", {"json": {"name": "a", "description": "\x07", "category": "informatie", "buurt": "BU03440832"}}),
+    ("post", "/offers", {"json": {"name": {"nl": "a"}, "category": ["informatie"], "buurt": 344}}),
+    ("post", "/offers", {"json": {"name": "a", "category": "informatie", "buurt": "BU03440832", "status": None}}),
+    ("get", "/offers?page=99999999999999999999", {}),
+    ("get", "/offers?per_page=-1", {}),
+    ("get", "/offers?buurt=%00", {}),
+    ("get", "/offers/" + "x" * 5000, {}),
+    ("get", "/offers/%00", {}),
+    ("patch", "/offers/%00", {"json": {"version": 1}}),
+    ("patch", f"/offers/{ID}", {"json": {"version": 99999999999999999999}}),
+    ("patch", f"/offers/{ID}", {"json": {"version": "one"}}),
+]
+GATEWAY_REQUESTS = ["/api/v1/offers?page=99999999999999999999", "/api/v1/offers?wijk=%00",
+                    "/api/v1/offers/%00", "/api/v1/offers/" + "é" * 300, "/api/v1/offers?partner=" + "x" * 3000,
+                    "/api/v1/offers?per_page=1e9"]
+
+
+@pytest.mark.parametrize("method, url, kwargs", DIRECTORY_REQUESTS)
+def test_directory_answers_hostile_input_with_a_4xx(directory_app, auth_header, method, url, kwargs):
+    response = getattr(directory_app().test_client(), method)(url, headers=auth_header(), **kwargs)
+    assert 400 <= response.status_code < 500, response.json
+    assert response.json["code"] == response.status_code
+
+
+def test_gateway_answers_hostile_input_with_a_4xx(databases, monkeypatch):
+    if schema := databases.schema("city", "gateway"):
+        monkeypatch.setenv("DATABASE_SCHEMA", schema)
+    app = create_gateway(databases.url("city", "gateway"), config={"TESTING": True})
+    databases.opened.append(app.extensions["samen030.db"])
+    for url in GATEWAY_REQUESTS:
+        response = app.test_client().get(url)
+        assert 400 <= response.status_code < 500, (url, response.json)
