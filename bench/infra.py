@@ -105,5 +105,6 @@ class Federation:
     def _drop_schemas(self) -> None:
         from sqlalchemy import MetaData
         from samen030.kernel.database import open_database
-        for partner, service in [(p, "directory") for p in self.partners] + [("city", "gateway"), ("benchrelay", "directory")]:
+        nodes = [(p, "directory") for p in self.partners] + [("city", "gateway"), ("benchrelay", "directory")]
+        for partner, service in nodes:  # benchrelay: figure 3's outbox
             open_database(partner, service, MetaData()).drop_schema()

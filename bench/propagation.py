@@ -17,6 +17,7 @@ from rawhttp import Connection, build_request, json_request
 from samen030.kernel.auth import issue_token
 
 HOST = "127.0.0.1"
+OFFERS, WARMUP_OFFERS, RATE = 500, 25, 50.0  # measured offers, unmeasured first offers, writes per second
 POLL_INTERVAL = 0.001
 GIVE_UP_AFTER = 10.0
 
@@ -77,8 +78,8 @@ async def _one_offer(result: Propagation, measured: bool, start_at: float, direc
         gateway.close()
 
 
-async def measure(directory_ports: dict[str, int], gateway_port: int, offers: int = 500, rate: float = 50.0,
-                  warmup_offers: int = 25, seed: int = 1) -> dict:
+async def measure(directory_ports: dict[str, int], gateway_port: int, offers: int = OFFERS, rate: float = RATE,
+                  warmup_offers: int = WARMUP_OFFERS, seed: int = 1) -> dict:
     """Write `warmup_offers` + `offers` offers at `rate`/s; the first `warmup_offers` are not counted."""
     rng = random.Random(seed)
     partners = list(directory_ports)

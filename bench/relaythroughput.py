@@ -16,7 +16,7 @@ from dataset import offer_event, offer_fields
 from samen030.directory.tables import metadata, outbox
 from samen030.kernel import outbox as outbox_rows
 from samen030.kernel.bus import ensure_stream, stream_name
-from samen030.kernel.database import open_database
+from samen030.kernel.database import Database, open_database
 from samen030.kernel.events.envelope import CONTENT_TYPE
 from samen030.kernel.relay import Relay
 
@@ -24,7 +24,7 @@ RELAY_PARTNER, RAW_PARTNER = "benchrelay", "benchraw"
 RAW_SUBJECT = f"samen030.{RAW_PARTNER}.directory.offer.created"
 
 
-def write_backlog(rows: int) -> tuple[object, list[bytes]]:
+def write_backlog(rows: int) -> tuple[Database, list[bytes]]:
     """`rows` unpublished outbox rows in a fresh directory database; returns it and the payloads."""
     rng = random.Random(3)
     events = [offer_event(RELAY_PARTNER, offer_fields(rng, n))[1] for n in range(rows)]
@@ -35,7 +35,7 @@ def write_backlog(rows: int) -> tuple[object, list[bytes]]:
     return db, [event.to_json() for event in events]
 
 
-async def time_relay(db, nats_url: str) -> tuple[float, int]:
+async def time_relay(db: Database, nats_url: str) -> tuple[float, int]:
     relay = Relay(db, outbox, RELAY_PARTNER, "directory", nats_url)
     started = time.perf_counter()
     await asyncio.wait_for(relay.run(asyncio.Event(), until_empty=True), timeout=120)

@@ -1,0 +1,171 @@
+"""SAMEN030 benchmark (`make bench`): three figures measured in one run on this machine, each printed
+beside its target. Targets are reported, never asserted: the exit status is non-zero only on a crash.
+
+The benchmark starts its own federation in a temporary directory: a private nats-server (JetStream,
+the project's default sync_interval, no per-partner users), 5 partners' directory services with their
+relays, the gateway projector and the gateway, each with `python -m samen030 …` as `samen030 run`
+starts them, on free ports (never 4222 or 8080), with SQLite files in the temporary directory (or
+DATABASE_URL's PostgreSQL, in schemas of its own). Everything it starts is stopped again, also on
+failure or SIGTERM. All of it shares this machine's CPUs, so other load skews the figures: the CPU
+time used by processes the benchmark did not start is printed, with a warning above 5%.
+
+1. Event propagation (bench/propagation.py): 525 offers POSTed round robin to the 5 directories at
+   50/s, paced open loop; for each, the time from its 201 to its first 200 from the gateway's
+   GET /api/v1/offers/<id>, polled every ~1 ms. The first 25 are warm-up. Target: p99 < 100 ms.
+2. Gateway search (bench/search.py): 10,000 more offers of 5 partners loaded into the read model
+   through the real pipeline (outbox rows → relays → JetStream → projector); the pipeline's
+   processes are then stopped and a gateway with 2 sync gunicorn workers is loaded with 32 connections
+   (bench/loadgen.py, its own process) next to a minimal Flask JSON endpoint served the same way.
+   Targets: requests/s ratio gateway/minimal ≥ 0.5 and gateway p99 < 20 ms.
+3. Relay throughput (bench/relaythroughput.py): a 20,000-row outbox backlog drained by Relay, next
+   to raw nats-py publish_async of the same messages. Target: ratio relay/raw ≥ 0.25.
+"""
+import asyncio
+import logging
+import os
+import platform
+import signal
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import propagation
+import relaythroughput
+import search
+from infra import Federation
+
+
+@dataclass
+class Row:
+    figure: str
+    ours: str
+    reference: str = "—"
+    ratio: float | None = None
+    target: str = "—"
+    met: bool | None = None
+
+
+def log(message: str) -> None:
+    print(message, flush=True)
+
+
+def cpu_seconds() -> tuple[float, float] | None:
+    """(busy CPU-seconds of the whole machine, CPU-seconds of this process and its reaped children)."""
+    try:
+        with open("/proc/stat") as stat:
+            ticks = [int(v) for v in stat.readline().split()[1:8]]
+    except OSError:
+        return None  # not Linux
+    mine = os.times()
+    busy = sum(ticks) - ticks[3] - ticks[4]  # all but idle and iowait
+    return busy / os.sysconf("SC_CLK_TCK"), mine.user + mine.system + mine.children_user + mine.children_system
+
+
+def foreign_load(since: tuple[float, float] | None, seconds: float) -> float | None:
+    """Share of the machine's CPU capacity used by processes this benchmark did not start."""
+    now = cpu_seconds()
+    if since is None or now is None:
+        return None
+    return max(0.0, (now[0] - since[0]) - (now[1] - since[1])) / (seconds * os.cpu_count())
+
+
+def start_federation(fed: Federation) -> None:
+    fed.start_nats()
+    for partner, port in fed.directory_ports.items():
+        fed.start_samen030(f"{partner}-directory", "serve", "directory", "--partner", partner, "--port", str(port))
+        fed.start_samen030(f"{partner}-relay", "relay", "--partner", partner)
+    fed.start_samen030("projector", "projector")
+    fed.start_samen030("gateway", "gateway", "--port", str(fed.gateway_port), "--workers", "1", "--threads", "4")
+    for partner, port in fed.directory_ports.items():
+        fed.wait_healthy(f"{partner}-directory", port)
+    fed.wait_healthy("gateway", fed.gateway_port)
+
+
+def stop_pipeline(fed: Federation) -> None:
+    fed.stop(*[f"{p}-{kind}" for p in fed.partners for kind in ("directory", "relay")], "projector", "gateway")
+
+
+def propagation_rows(p: dict) -> list[Row]:
+    return [Row("propagation p50 (201 → gateway 200)", f"{p['p50_ms']:.1f} ms"),
+            Row("propagation p99", f"{p['p99_ms']:.1f} ms", target="p99 < 100 ms", met=p["p99_ms"] < 100)]
+
+
+def search_rows(s: dict) -> list[Row]:
+    minimal, rows = s["minimal"], []
+    for name in search.SEARCHES:
+        ours = s[name]
+        ratio = ours["rps"] / minimal["rps"] if minimal["rps"] else float("nan")
+        rows += [Row(f"search {name}: req/s, 32 conns", f"{ours['rps']:.0f} req/s", f"{minimal['rps']:.0f} req/s",
+                     ratio, "ratio ≥ 0.5", ratio >= 0.5),
+                 Row(f"search {name}: p99", f"{ours['p99_ms']:.1f} ms", f"{minimal['p99_ms']:.1f} ms",
+                     None, "p99 < 20 ms", ours["p99_ms"] < 20)]
+    return rows
+
+
+def relay_rows(r: dict) -> list[Row]:
+    ratio = r["relay_events_per_s"] / r["raw_events_per_s"]
+    return [Row(f"relay, {r['rows']:,} backlog: events/s", f"{r['relay_events_per_s']:.0f} ev/s",
+                f"{r['raw_events_per_s']:.0f} ev/s", ratio, "ratio ≥ 0.25", ratio >= 0.25)]
+
+
+def print_table(rows: list[Row]) -> None:
+    cells = [["figure", "ours", "reference", "ratio", "target", "result"]]
+    cells += [[r.figure, r.ours, r.reference, "—" if r.ratio is None else f"{r.ratio:.2f}", r.target,
+               "—" if r.met is None else ("met" if r.met else "NOT MET")] for r in rows]
+    widths = [max(len(row[i]) for row in cells) for i in range(len(cells[0]))]
+    for n, row in enumerate(cells):
+        log("  ".join(cell.ljust(width) for cell, width in zip(row, widths)).rstrip())
+        if n == 0:
+            log("  ".join("-" * width for width in widths))
+
+
+def main() -> None:
+    began = time.perf_counter()
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # stop what we started also when terminated
+    logging.getLogger("samen030.kernel.bus").setLevel(logging.ERROR)  # a closing connection logs "disconnected"
+    database = "PostgreSQL (DATABASE_URL)" if os.environ.get("DATABASE_URL") else "SQLite"
+    log(f"SAMEN030 benchmark: {os.cpu_count()} CPUs, Python {platform.python_version()}, {database}, "
+        f"nats-server sync_interval {os.environ.get('SAMEN030_NATS_SYNC', 'always')}")
+    cpu_at_start = cpu_seconds()
+    with tempfile.TemporaryDirectory(prefix="samen030-bench-") as workdir:
+        fed = Federation(Path(workdir))
+        try:
+            log(f"starting nats-server, {len(fed.partners)} directories + relays, projector, gateway …")
+            start_federation(fed)
+            log(f"[1/3] propagation: {propagation.WARMUP_OFFERS} + {propagation.OFFERS} offers "
+                f"at {propagation.RATE:.0f} writes/s …")
+            prop = asyncio.run(propagation.measure(fed.directory_ports, fed.gateway_port))
+            log(f"      {prop['offers']} measured, {prop['lost']} lost, {prop['failed_writes']} failed writes; "
+                f"directory POST p50 {prop['write_p50_ms']:.1f} ms, p99 {prop['write_p99_ms']:.1f} ms; "
+                f"gateway polled {prop['polls_per_s']:.0f} times/s")
+            log("[2/3] search: loading 10,000 offers through outbox → relay → JetStream → projector …")
+            loaded = search.load_readmodel(fed)
+            log(f"      read model: {loaded['offers']:,} offers (incl. figure 1's); rows written in "
+                f"{loaded['write_s']:.1f} s, then through the pipeline in {loaded['pipeline_s']:.1f} s "
+                f"= {loaded['pipeline_events_per_s']:.0f} events/s")
+            stop_pipeline(fed)
+            log("      load-testing the minimal Flask endpoint and the gateway (32 connections, 1 s + 5 s each) …")
+            found = search.measure(fed)
+            log("      matching offers: " + ", ".join(f"{k} {v}" for k, v in found["matches"].items())
+                + "; errors: " + ", ".join(f"{k} {found[k]['errors']}" for k in ["minimal", *search.SEARCHES]))
+            log("[3/3] relay: 20,000-row outbox backlog vs raw publish_async …")
+            relay = asyncio.run(relaythroughput.measure(fed.nats_url))
+            log(f"      {relay['rows']:,} events of ~{relay['payload_bytes']} bytes: relay {relay['relay_s']:.2f} s, "
+                f"raw {relay['raw_s']:.2f} s; messages in the streams: {relay['stream_messages']}")
+        finally:
+            fed.close()
+    seconds = time.perf_counter() - began
+    if (foreign := foreign_load(cpu_at_start, seconds)) is not None:
+        log(f"CPU used by processes the benchmark did not start: {foreign:.0%} of the machine"
+            + ("  — WARNING: the figures are skewed by that load" if foreign > 0.05 else ""))
+    log("")
+    print_table(propagation_rows(prop) + search_rows(found) + relay_rows(relay))
+    log(f"\nsearch reference: minimal Flask `return {{'ok': True}}`, same gunicorn setup (2 sync workers); "
+        f"relay reference: raw nats-py publish_async\n(total {seconds:.0f} s; targets are "
+        "reported, not asserted)")
+
+
+if __name__ == "__main__":
+    main()
