@@ -18,10 +18,11 @@ offers = Table(
     Column("status", String(16), nullable=False),
     Column("version", Integer, nullable=False),
     Column("updated_at", UTCDateTime, nullable=False),
-    Index("offers_by_wijk", "wijk", "category"),
-    Index("offers_by_buurt", "buurt", "category"),
-    Index("offers_by_category", "category"),
-    Index("offers_by_partner", "partner"),
+    # One index per filter, in the order a page is read, so a page never sorts all matches.
+    *(Index(f"offers_page_by_{column}", column, "status", "name", "id")
+      for column in ("wijk", "buurt", "category", "partner")),
+    Index("offers_page_by_wijk_category", "wijk", "category", "status", "name", "id"),
+    Index("offers_page", "status", "name", "id"),
 )
 
 partner_status = Table(

@@ -3,6 +3,7 @@ from marshmallow import Schema, fields, validate
 from samen030.directory.schemas import known_buurt, known_wijk
 from samen030.kernel.config import PARTNER_ID
 from samen030.kernel.taxonomy import CATEGORIES
+from samen030.kernel.web import PageArgs
 
 
 class CityOfferSchema(Schema):
@@ -18,7 +19,7 @@ class CityOfferSchema(Schema):
     updated_at = fields.DateTime()
 
 
-class CityOfferQuerySchema(Schema):
+class CityOfferQuerySchema(PageArgs):
     wijk = fields.String(validate=known_wijk, metadata={"description": "CBS wijk code, e.g. WK034408"})
     buurt = fields.String(validate=known_buurt, metadata={"description": "CBS buurt code, e.g. BU03440832"})
     category = fields.String(validate=validate.OneOf(list(CATEGORIES), error="Must be one of: {choices}."))

@@ -1,9 +1,11 @@
+from functools import cache
+
 from flask import current_app
 from flask.views import MethodView
 from flask_smorest import Blueprint, abort
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 
-from samen030.kernel.web import PageArgs, existing_id, page_of, page_schema
+from samen030.kernel.web import existing_id, fast_json, page_of, page_schema
 
 from ..readmodel import offers
 from ..schemas import CityOfferQuerySchema, CityOfferSchema
@@ -18,17 +20,27 @@ def _db():
 
 @blp.route("")
 class CityOffers(MethodView):
-    @blp.arguments(CityOfferQuerySchema, location="query")
-    @blp.arguments(PageArgs, location="query", as_kwargs=True)
+    @blp.arguments(CityOfferQuerySchema(), location="query", as_kwargs=True)
     @blp.response(200, page_schema(CityOfferSchema))
-    def get(self, filters, page, per_page):
+    def get(self, page, per_page, **filters):
         """Search the offers of all partners"""
-        where = [offers.c.status == "active"] + [getattr(offers.c, k) == v for k, v in filters.items()]
+        count, page_query = _search_queries(tuple(sorted(filters)))
         with _db().connect() as conn:
-            total = conn.execute(select(func.count()).select_from(offers).where(*where)).scalar_one()
-            rows = conn.execute(select(offers).where(*where).order_by(offers.c.name, offers.c.id)
-                                .limit(per_page).offset((page - 1) * per_page)).mappings().all()
-        return page_of(list(rows), total, page, per_page)
+            total = conn.execute(count, filters).scalar_one()
+            rows = conn.execute(page_query, {**filters, "limit": per_page, "offset": (page - 1) * per_page})
+            keys = list(rows.keys())
+            items = [dict(zip(keys, row)) for row in rows]
+        return fast_json(page_of(items, total, page, per_page))
+
+
+@cache
+def _search_queries(filter_names: tuple[str, ...]):
+    """The count and page statements for one combination of filters, built once."""
+    where = [offers.c.status == "active"] + [offers.c[name] == bindparam(name) for name in filter_names]
+    count = select(func.count()).select_from(offers).where(*where)
+    page = (select(offers).where(*where).order_by(offers.c.name, offers.c.id)
+            .limit(bindparam("limit")).offset(bindparam("offset")))
+    return count, page
 
 
 @blp.route("/<offer_id>")

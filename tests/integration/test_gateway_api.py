@@ -6,6 +6,7 @@ import pytest
 
 from samen030.gateway.app import create_app
 from samen030.gateway.projector import readmodel_projection
+from samen030.gateway.schemas import CityOfferSchema
 from samen030.kernel.config import Federation, Partner
 from samen030.kernel.events import new_event
 from samen030.kernel.natsserver import free_port
@@ -52,6 +53,8 @@ def test_offers_from_all_partners_filtered_and_paged(gateway, project):
     everything = client.get("/api/v1/offers").json
     assert everything["total_items"] == 3
     assert {o["partner"] for o in everything["items"]} == {"krachtstation", "zorgbelang"}
+    assert all(set(o) == set(CityOfferSchema().fields) for o in everything["items"])  # as documented
+    assert everything["items"][0]["updated_at"] == "2026-11-27T10:00:00+00:00"
     assert [o["name"] for o in client.get("/api/v1/offers?wijk=WK034408").json["items"]] == [
         "Cliëntondersteuning", "Taalcafé"]
     assert client.get("/api/v1/offers?buurt=BU03440111").json["items"][0]["name"] == "Inloop"
