@@ -20,6 +20,7 @@ class Partner:
     id: str
     name: str
     services: dict[str, str] = field(default_factory=dict)
+    description: str = ""
 
     def url(self, service: str) -> str:
         try:
@@ -70,7 +71,7 @@ def load_federation(path: Path | None = None) -> Federation:
             if service not in SERVICES:
                 raise ConfigError(f"partner {pid!r} in {path}: unknown service {service!r}")
             services[service] = env.get(f"SAMEN030_{pid.upper()}_{service.upper()}_URL", url).rstrip("/")
-        partners[pid] = Partner(pid, spec.get("name", pid), services)
+        partners[pid] = Partner(pid, spec.get("name", pid), services, spec.get("description", ""))
     fed = raw.get("federation", {})
     return Federation(
         gateway_url=env.get("SAMEN030_GATEWAY_URL", fed.get("gateway_url", "http://127.0.0.1:8080")).rstrip("/"),

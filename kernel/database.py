@@ -5,7 +5,7 @@ import zlib
 from contextlib import contextmanager
 from datetime import timezone
 
-from sqlalchemy import DateTime, MetaData, TypeDecorator, create_engine, event, text
+from sqlalchemy import DateTime, MetaData, TypeDecorator, create_engine, event, inspect, text
 from sqlalchemy.engine import Connection, Engine
 
 from .config import var_dir
@@ -46,6 +46,7 @@ class Database:
                 conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": zlib.crc32(self.schema.encode())})
                 conn.execute(text(f'CREATE SCHEMA IF NOT EXISTS "{self.schema}"'))
             self.metadata.create_all(conn)
+            add_missing_columns(conn, self.metadata)
 
     def drop_schema(self) -> None:
         if self.schema:
@@ -71,6 +72,32 @@ class Database:
 
     def dispose(self) -> None:
         self.engine.dispose(close=False)
+
+
+def add_missing_columns(conn: Connection, metadata: MetaData) -> None:
+    """Additive migration on start: columns added to a table since its database was made are added
+    to it (nullable or with a default). Renames and removals would need Alembic; none so far."""
+    inspector = inspect(conn)
+    schema = conn.get_execution_options().get("schema_translate_map", {}).get(None)
+    for table in metadata.sorted_tables:
+        existing = {c["name"] for c in inspector.get_columns(table.name, schema=schema)}
+        qualified = f'"{schema}"."{table.name}"' if schema else f'"{table.name}"'
+        for column in table.columns:
+            if column.name in existing:
+                continue
+            kind = column.type.compile(dialect=conn.dialect)
+            default = column.default.arg if column.default is not None and column.default.is_scalar else None
+            clause = f" DEFAULT {_literal(default)}" if default is not None else ""
+            not_null = " NOT NULL" if not column.nullable and default is not None else ""
+            conn.execute(text(f'ALTER TABLE {qualified} ADD COLUMN "{column.name}" {kind}{clause}{not_null}'))
+
+
+def _literal(value) -> str:
+    if isinstance(value, bool):
+        return "TRUE" if value else "FALSE"
+    if isinstance(value, (int, float)):
+        return str(value)
+    return "'" + str(value).replace("'", "''") + "'"
 
 
 def open_database(partner: str, service: str, metadata: MetaData, url: str | None = None,

@@ -8,7 +8,8 @@ PERSONAL_KEYS = {
     "birth_date", "date_of_birth", "bsn", "health", "situation", "diagnosis", "iban",
 }
 EMAIL = re.compile(r"[\w.+-]+@[\w-]+\.[\w.-]+")
-PHONE = re.compile(r"(?:\+31|0031|\b0)[\s-]?(?:\d[\s-]?){9}\b")
+# Not inside an id: a UUID such as 1f2e…-0624-4088-89ab-… must not read as a phone number.
+PHONE = re.compile(r"(?<![\w-])(?:\+31|0031|0)[\s-]?(?:\d[\s-]?){8}\d(?![\w-])")
 
 
 class PersonalDataError(ValueError):

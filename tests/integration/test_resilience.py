@@ -59,8 +59,9 @@ def test_broker_and_relay_crashes_lose_and_double_nothing(tmp_path, own_nats, da
         with readmodel.connect() as conn:
             ids = conn.execute(select(city_offers.c.id)).scalars().all()
         assert len(ids) == OFFERS and set(ids) == created
-        # the crashes really hit the workers while they were connected
-        assert procs.log("relay").count("reconnected to NATS") >= 2
+        # the crashes really hit the workers while they were connected (the first relay lived through
+        # the first broker restart; the projector through both)
+        assert procs.log("relay").count("reconnected to NATS") >= 1
         assert procs.log("projector").count("reconnected to NATS") >= 2
     except BaseException:
         for name in ("directory", "relay", "projector"):
