@@ -41,7 +41,7 @@ def create_offer(db: Database, partner: str, fields: dict, user: str) -> dict:
         _replace_children(conn, offer)
         _log(conn, offer["id"], "create", {"name": ("", offer["name"])}, now, user)
         outbox_rows.record(conn, outbox, offer_event(partner, "created", offer))
-    return offer
+        return _load(conn, [offer["id"]])[offer["id"]]
 
 
 def update_offer(db: Database, partner: str, offer_id: str, changes_in: dict, user: str) -> dict | None:
@@ -63,7 +63,7 @@ def update_offer(db: Database, partner: str, offer_id: str, changes_in: dict, us
         changed = {k: (current[k], offer[k]) for k in changes_in if current[k] != offer[k]}
         _log(conn, offer_id, "update", changed, now, user)
         outbox_rows.record(conn, outbox, offer_event(partner, "updated", offer))
-    return offer
+        return _load(conn, [offer_id])[offer_id]
 
 
 def get_offer(db: Database, offer_id: str) -> dict | None:

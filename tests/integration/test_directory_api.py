@@ -133,3 +133,72 @@ def test_openapi_is_served(client):
     spec = client.get("/openapi.json").json
     assert spec["openapi"].startswith("3.")
     assert {"/offers", "/offers/{offer_id}"} <= set(spec["paths"])
+
+
+RICH = {**OFFER, "terms": ["taal"], "languages": ["nl", "ar"], "free": False, "fees_description": "€1 voor koffie",
+        "locations": [{"name": "Krachtstation", "address_1": "Marshallaan 2", "postal_code": "3527 TK",
+                       "buurt": "BU03440832", "latitude": 52.07, "longitude": 5.09}],
+        "schedules": [{"byday": "TU,TH", "opens_at": "13:30", "closes_at": "15:00"}],
+        "contacts": [{"name": "Fatima El Amrani", "email": "fatima@example.nl", "phone": "06 12345678"}]}
+
+
+def test_an_offer_with_places_hours_and_contacts(client, app, auth_header):
+    offer = client.post("/offers", json=RICH, headers=auth_header()).json
+    assert offer["locations"][0]["wijk"] == "WK034408" and offer["schedules"][0]["byday"] == "TU,TH"
+    assert offer["contacts"][0]["name"] == "Fatima El Amrani"
+    changed = client.patch(f"/offers/{offer['id']}", headers=auth_header(), json={
+        "version": 1, "schedules": [{"byday": "MO", "opens_at": "09:00", "closes_at": "10:00"}], "contacts": []}).json
+    assert [s["byday"] for s in changed["schedules"]] == ["MO"] and changed["contacts"] == []
+    assert changed["locations"] == offer["locations"]  # lists not sent stay as they were
+    shown = client.get(f"/offers/{offer['id']}").json
+    assert (shown["schedules"], shown["contacts"], shown["languages"]) == (changed["schedules"], [], ["nl", "ar"])
+
+
+def test_events_carry_no_contact_persons_or_addresses(client, app, auth_header):
+    offer = client.post("/offers", json=RICH, headers=auth_header()).json
+    with app.extensions["samen030.db"].connect() as conn:
+        payload = conn.execute(select(outbox.c.payload)).scalar_one().decode()
+    data = json.loads(payload)["data"]
+    for secret in ("Fatima", "fatima@example.nl", "06 12345678", "Marshallaan", "3527"):
+        assert secret not in payload
+    assert data["location_buurten"] == ["BU03440832"] and data["opening_hours"][0]["opens_at"] == "13:30"
+    assert (data["free"], data["languages"], data["terms"]) == (False, ["nl", "ar"], ["taal"])
+    assert offer["id"] == data["offer_id"]
+
+
+@pytest.mark.parametrize("action, status", [("close-temporarily", "temporarily closed"), ("withdraw", "defunct")])
+def test_close_reopen_and_withdraw(client, app, auth_header, action, status):
+    offer = client.post("/offers", json=OFFER, headers=auth_header()).json
+    closed = client.post(f"/offers/{offer['id']}/{action}", json={"version": 1}, headers=auth_header())
+    assert (closed.status_code, closed.json["status"], closed.json["version"]) == (200, status, 2)
+    assert client.post(f"/offers/{offer['id']}/{action}", json={"version": 1}, headers=auth_header()).status_code == 409
+    reopened = client.post(f"/offers/{offer['id']}/reopen", json={"version": 2}, headers=auth_header()).json
+    assert reopened["status"] == "active"
+    assert client.post(f"/offers/{offer['id']}/withdraw", json={"version": 3}, headers=auth_header("zorgbelang")).status_code == 403
+    assert counts(app) == (1, 3)
+
+
+@pytest.mark.parametrize("body, field", [
+    ({**OFFER, "terms": ["klussen"]}, "terms"),
+    ({**OFFER, "minimum_age": 60, "maximum_age": 18}, "maximum_age"),
+    ({**OFFER, "locations": [{"name": "zonder buurt"}]}, "locations"),
+    ({**OFFER, "locations": [{"location_type": "virtual"}]}, "locations"),
+    ({**OFFER, "schedules": [{"byday": "MO", "opens_at": "12:00", "closes_at": "09:00"}]}, "schedules"),
+    ({**OFFER, "schedules": [{"byday": "MAANDAG", "opens_at": "09:00", "closes_at": "12:00"}]}, "schedules"),
+    ({**OFFER, "languages": ["Nederlands"]}, "languages"),
+    ({**OFFER, "status": "gesloten"}, "status"),
+    ({**OFFER, "contacts": [{"email": "geen-mail"}]}, "contacts"),
+])
+def test_inconsistent_offers_are_refused(client, app, auth_header, body, field):
+    response = client.post("/offers", json=body, headers=auth_header())
+    assert response.status_code == 422 and field in response.json["errors"]["json"], response.json
+    assert counts(app) == (0, 0)
+
+
+def test_a_partial_change_must_leave_the_offer_consistent(client, app, auth_header):
+    offer = client.post("/offers", json={**OFFER, "terms": ["taal"]}, headers=auth_header()).json
+    response = client.patch(f"/offers/{offer['id']}", json={"version": 1, "category": "praktische-hulp"},
+                            headers=auth_header())
+    assert response.status_code == 422 and "terms" in response.json["errors"]["json"]
+    assert client.get(f"/offers/{offer['id']}").json["category"] == "informatie"
+    assert counts(app) == (1, 1)
