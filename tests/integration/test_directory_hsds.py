@@ -45,9 +45,8 @@ def client(directory_app, auth_header):
     for offer in [generated_offer(rng) for _ in range(25)]:
         response = client.post("/offers", json=offer, headers=auth_header(PARTNER))
         assert response.status_code == 201, response.json
-    for name, description, category, buurt in DEMO_OFFERS[PARTNER]:
-        client.post("/offers", json={"name": name, "description": description, "category": category, "buurt": buurt},
-                    headers=auth_header(PARTNER))
+    for offer in DEMO_OFFERS[PARTNER]:
+        assert client.post("/offers", json=offer, headers=auth_header(PARTNER)).status_code == 201
     return client
 
 
