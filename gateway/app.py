@@ -3,19 +3,22 @@ from samen030.kernel.database import open_database
 from samen030.kernel.web import create_api_app
 
 from .readmodel import metadata
-from .routes import offers, partners, writes
+from .routes import offers, partners, search, writes
+from .search_index import ensure_current
 
 CITY_NODE = "city"
 
 
 def open_readmodel(database_url: str | None = None):
-    return open_database(CITY_NODE, "gateway", metadata, database_url)
+    db = open_database(CITY_NODE, "gateway", metadata, database_url)
+    ensure_current(db)
+    return db
 
 
 def create_app(database_url: str | None = None, federation=None, config: dict | None = None):
     app, api = create_api_app(__name__, "SAMEN030 gateway", config)
     app.config["FEDERATION"] = federation or load_federation()
     app.extensions["samen030.db"] = open_readmodel(database_url)
-    for module in (offers, partners, writes):
+    for module in (offers, partners, search, writes):
         api.register_blueprint(module.blp)
     return app

@@ -10,6 +10,7 @@ from samen030.kernel.database import Database
 from samen030.kernel.events import Event
 
 from .readmodel import applied_events, offers, partner_status
+from .search_index import index_offer
 
 DURABLE = "gateway-readmodel"
 log = logging.getLogger(__name__)
@@ -23,12 +24,12 @@ def apply_offer(conn: Connection, event: Event) -> None:
            "wijk": data["wijk"], "status": data["status"], "version": data["version"],
            "updated_at": datetime.fromisoformat(data["updated_at"])}
     current = conn.execute(select(offers.c.partner, offers.c.version).where(offers.c.id == row["id"])).first()
-    if current is None:
-        conn.execute(insert(offers).values(row))
-    elif current.partner != event.partner:
+    if current is not None and current.partner != event.partner:
         log.warning("ignored %s: %s may not change %s's offer %s", event.id, event.partner, current.partner, row["id"])
-    elif current.version < row["version"]:
-        conn.execute(update(offers).where(offers.c.id == row["id"]).values(row))
+    elif current is None or current.version < row["version"]:
+        conn.execute(insert(offers).values(row) if current is None
+                     else update(offers).where(offers.c.id == row["id"]).values(row))
+        index_offer(conn, row)
 
 
 def note_freshness(conn: Connection, event: Event) -> None:

@@ -24,6 +24,7 @@ offers = Table(
     Index("offers_page_by_wijk_category", "wijk", "category", "status", "name", "id"),
     Index("offers_page", "status", "name", "id"),
 )
+FACETS_INDEX = Index("offers_facets", offers.c.status, offers.c.category, offers.c.wijk)  # counted from the index
 
 partner_status = Table(
     "partner_status", metadata,
@@ -31,6 +32,32 @@ partner_status = Table(
     Column("last_event_at", UTCDateTime, nullable=False),
     Column("last_applied_at", UTCDateTime, nullable=False),
     Column("events_applied", Integer, nullable=False),
+)
+
+# Byte order on PostgreSQL too, so that a range `term >= 'huis' AND term < 'huit'` is exactly the
+# terms starting with "huis" (a language collation may order them otherwise).
+SEARCH_TERM = String(40).with_variant(String(40, collation="C"), "postgresql")
+
+offer_terms = Table(
+    "offer_terms", metadata,
+    Column("offer_id", String(36), primary_key=True),
+    Column("field", String(16), primary_key=True),  # "name" or "description"
+    Column("term", SEARCH_TERM, primary_key=True),  # samen030.kernel.dutch.terms() of the field
+    Column("reversed", SEARCH_TERM, nullable=False),  # the term backwards: "huis" finds "buurthuis"
+    # The offer's filters, copied, so a search filters and counts its facets without reading offers.
+    Column("wijk", String(8), nullable=False),
+    Column("category", String(64), nullable=False),
+    Column("buurt", String(10), nullable=False),
+    Column("partner", String(32), nullable=False),
+    *(Index(f"offer_terms_by_{column}", column, "wijk", "category", "field", "offer_id")
+      for column in ("term", "reversed")),
+    sqlite_with_rowid=False,
+)
+
+search_index_version = Table(
+    "search_index_version", metadata,
+    Column("name", String(32), primary_key=True),
+    Column("version", Integer, nullable=False),
 )
 
 applied_events = tracking_table(metadata)

@@ -1,9 +1,11 @@
-from marshmallow import Schema, fields, validate
+from marshmallow import Schema, ValidationError, fields, validate
 
 from samen030.directory.schemas import known_buurt, known_wijk
 from samen030.kernel.config import PARTNER_ID
 from samen030.kernel.taxonomy import CATEGORIES
-from samen030.kernel.web import PageArgs
+from samen030.kernel.web import PageArgs, Text, page_schema
+
+from .search_index import FACETS, MAX_WORDS, search_words
 
 
 class CityOfferSchema(Schema):
@@ -25,6 +27,30 @@ class CityOfferQuerySchema(PageArgs):
     category = fields.String(validate=validate.OneOf(list(CATEGORIES), error="Must be one of: {choices}."))
     partner = fields.String(validate=validate.Regexp(PARTNER_ID.pattern, error="Not a partner id."),
                             metadata={"description": "only this partner's offers"})
+
+
+def few_enough_words(value: str) -> None:
+    if len(search_words(value)) > MAX_WORDS:
+        raise ValidationError(f"Use at most {MAX_WORDS} search words.")
+
+
+class SearchQuerySchema(CityOfferQuerySchema):
+    q = Text(load_default="", validate=[validate.Length(max=200), few_enough_words],
+             metadata={"description": "words to look for in offers' names and descriptions, e.g. "
+                                      "'taalcafé kinderen'; case, accents and word forms do not matter"})
+
+
+class SearchHitSchema(CityOfferSchema):
+    score = fields.Integer(metadata={"description": "relevance, higher first: a digit each for the words "
+                                                    "matched, of those in the name, of those whole; 0 without q"})
+
+
+class SearchPageSchema(page_schema(SearchHitSchema)):
+    facets = fields.Dict(
+        keys=fields.String(validate=validate.OneOf(FACETS)),
+        values=fields.Dict(keys=fields.String(), values=fields.Integer()),
+        metadata={"description": "per category and per wijk code, the number of matches of q and the "
+                                 "other filters (a facet's own filter is left out of its own counts)"})
 
 
 class PartnerSchema(Schema):

@@ -29,6 +29,7 @@ IRREGULAR = {
     "vaten": "vat", "bevelen": "bevel", "gebreken": "gebrek", "verboden": "verbod", "steden": "stad",
     "schepen": "schip", "leden": "lid", "smeden": "smid",
 }
+IRREGULAR_PLURALS = tuple(IRREGULAR)
 # Singulars in -es that a plural -s rule would otherwise cut ("taalles", "huisadres").
 SINGULAR_ES = ("les", "adres", "proces", "succes", "exces")
 
@@ -47,6 +48,8 @@ def words(text: str) -> list[str]:
 
 
 def fold(text: str) -> str:
+    if text.isascii():
+        return text.lower()
     decomposed = unicodedata.normalize("NFKD", text.casefold())
     return "".join(c for c in decomposed if not unicodedata.combining(c))
 
@@ -54,9 +57,9 @@ def fold(text: str) -> str:
 def stem(word: str) -> str:
     if not word.isalpha() or not word.isascii():
         return word
-    for plural, singular in IRREGULAR.items():
-        if word.endswith(plural):
-            return word[: -len(plural)] + singular
+    if word.endswith(IRREGULAR_PLURALS):
+        plural = next(p for p in IRREGULAR_PLURALS if word.endswith(p))
+        return word[: -len(plural)] + IRREGULAR[plural]
     word = _without_plural_s(word)
     if word.endswith("je") and len(word) >= 5:
         return word[:-2]
