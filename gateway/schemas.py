@@ -49,8 +49,8 @@ class SearchPageSchema(page_schema(SearchHitSchema)):
     facets = fields.Dict(
         keys=fields.String(validate=validate.OneOf(FACETS)),
         values=fields.Dict(keys=fields.String(), values=fields.Integer()),
-        metadata={"description": "per category and per wijk code, the number of matches of q and the "
-                                 "other filters (a facet's own filter is left out of its own counts)"})
+        metadata={"description": "per category and per wijk code, the number of matches of q and every "
+                                 "filter (the wijk filter included: it leaves one wijk in the wijk facet)"})
 
 
 class PartnerSchema(Schema):

@@ -57,9 +57,10 @@ def ensure_current(db: Database, batch: int = 2000) -> None:
     """Prepare a read model made before the search, or whose terms came from another version of
     kernel/dutch.py: add the search's index on offers, and build the terms anew."""
     with db.begin() as conn:
-        if not db.is_sqlite:  # the projector's writes wait; a second process finds the work done
-            table = f'"{db.schema}".{offer_terms.name}' if db.schema else offer_terms.name
-            conn.execute(text(f"LOCK TABLE {table} IN EXCLUSIVE MODE"))
+        if not db.is_sqlite:  # writers wait, a second process then finds the work done; the projector's
+            # order (offers, then terms) so that neither waits for the other while holding what it needs
+            tables = [f'"{db.schema}".{t.name}' if db.schema else t.name for t in (offers, offer_terms)]
+            conn.execute(text(f"LOCK TABLE {', '.join(tables)} IN EXCLUSIVE MODE"))
         conn.execute(CreateIndex(FACETS_INDEX, if_not_exists=True))  # create_all adds no index to a table
         if _stored_version(conn) == dutch.VERSION:
             return
