@@ -27,8 +27,8 @@ def outbox_table(metadata: MetaData) -> Table:
 
 
 def record(conn: Connection, outbox: Table, event: Event) -> None:
-    conn.execute(insert(outbox).values(event_id=event.id, nats_subject=event.nats_subject,
-                                       payload=event.to_json(), created_at=event.time))
+    conn.execute(insert(outbox), {"event_id": event.id, "nats_subject": event.nats_subject,
+                                  "payload": event.to_json(), "created_at": event.time})
 
 
 def unpublished(conn: Connection, outbox: Table, limit: int) -> list:

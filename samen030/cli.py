@@ -2,6 +2,7 @@
 import argparse
 import os
 import sys
+from pathlib import Path
 
 from samen030.kernel.config import ConfigError, load_federation, port_of, var_dir
 from samen030.kernel.natsserver import GATEWAY_USER, credentials_url
@@ -37,6 +38,19 @@ def main(argv: list[str] | None = None) -> None:
     token.add_argument("--user", default="cli")
 
     commands.add_parser("demo", help="load the demo offers into a running federation")
+
+    imports = commands.add_parser("import", help="import HSDS services into a partner's directory, all or nothing")
+    imports.add_argument("--partner", required=True)
+    imports.add_argument("file", type=Path, help="HSDS JSON (array of services or a page), or a directory or "
+                                                  ".zip of HSDS CSV files")
+    imports.add_argument("--dry-run", action="store_true", help="only validate; write nothing")
+    imports.add_argument("--report", type=Path, help="also write the refused rows to this CSV file")
+    imports.add_argument("--user", default="import", help="who the change log names (default: import)")
+
+    export = commands.add_parser("export", help="export a partner's directory as HSDS 3.0")
+    export.add_argument("--partner", required=True)
+    export.add_argument("--format", required=True, choices=["json", "csv"])
+    export.add_argument("out", type=Path, help="json: a file (- for stdout); csv: a directory, or a .zip file")
 
     args = parser.parse_args(argv)
     try:
@@ -129,5 +143,67 @@ def cmd_demo(_args) -> None:
     print(f"{load_demo(load_federation())} demo offers created")
 
 
+def _directory_db(partner: str):
+    """The partner's directory database itself, as `samen030 serve directory` opens it."""
+    from samen030.directory.tables import metadata
+    from samen030.kernel.database import open_database
+    return open_database(partner, "directory", metadata)
+
+
+def cmd_import(args) -> None:
+    from samen030.directory import importing
+    from samen030.progress import ProgressBar
+    load_federation().partner(args.partner)
+    try:
+        batch = importing.read_batch(args.file)
+    except importing.UnreadableFile as exc:
+        print(f"samen030 import: {exc}", file=sys.stderr)
+        sys.exit(2)
+    with ProgressBar() as progress:
+        result = importing.import_services(_directory_db(args.partner), args.partner, batch, args.user,
+                                           dry_run=args.dry_run, progress=progress)
+    for refusal in result.refusals:
+        print(refusal)
+    print(_import_summary(result, batch.unread_files))
+    if args.report:
+        importing.write_report(result.refusals, args.report)
+    if result.refusals:
+        sys.exit(1)
+
+
+def _import_summary(result, unread_files: list[str]) -> str:
+    counts = (f"{len(result.created)} nieuw (new), {len(result.updated)} gewijzigd (changed), "
+              f"{len(result.unchanged)} ongewijzigd (unchanged)")
+    if result.refusals:
+        services = len({r.service_id or (r.file, r.row, r.index) for r in result.refusals})
+        lines = [f"Geweigerd: {len(result.refusals)} fouten in {services} diensten; er is niets geïmporteerd "
+                 f"(refused: {len(result.refusals)} errors in {services} services; nothing was imported)."]
+    elif result.dry_run:
+        lines = [f"Alles is geldig (all valid); proefrun, niets geschreven (dry run, nothing written): {counts}."]
+    else:
+        lines = [f"Geïmporteerd (imported): {counts}."]
+    if result.not_kept:
+        kept = ", ".join(f"{name} ({n}×)" for name, n in sorted(result.not_kept.items()))
+        lines.append(f"Velden zonder plaats in een aanbod, niet overgenomen (fields not kept): {kept}.")
+    if unread_files:
+        lines.append(f"Niet gelezen (not read): {', '.join(unread_files)}.")
+    return "\n".join(lines)
+
+
+def cmd_export(args) -> None:
+    from samen030.directory import exporting
+    partner = load_federation().partner(args.partner)
+    db = _directory_db(args.partner)
+    if args.format == "csv":
+        count = exporting.export_tables(db, partner, args.out)
+    elif str(args.out) == "-":
+        count = exporting.export_json(db, partner, sys.stdout)
+    else:
+        with args.out.open("w", encoding="utf-8") as out:
+            count = exporting.export_json(db, partner, out)
+    print(f"{count} aanbod geëxporteerd naar {args.out} ({count} offers exported).", file=sys.stderr)
+
+
 COMMANDS = {"serve": cmd_serve, "gateway": cmd_gateway, "relay": cmd_relay, "projector": cmd_projector,
-            "nats": cmd_nats, "run": cmd_run, "token": cmd_token, "demo": cmd_demo}
+            "nats": cmd_nats, "run": cmd_run, "token": cmd_token, "demo": cmd_demo, "import": cmd_import,
+            "export": cmd_export}

@@ -9,6 +9,8 @@ from samen030.kernel.geography import buurt
 from samen030.kernel.taxonomy import NAMESPACE, TAXONOMY_DESCRIPTION, TAXONOMY_ID, TAXONOMY_NAME, TERMS, Term
 
 HSDS_VERSION = "3.0"
+BUURT_CODE_TYPE = "CBS buurtcode"
+UNDESCRIBED_FEES = "Er wordt een bijdrage gevraagd"
 LANGUAGE_NAMES = {"nl": "Nederlands", "en": "Engels", "ar": "Arabisch", "tr": "Turks", "ber": "Berbers",
                   "pl": "Pools", "uk": "Oekraïens", "es": "Spaans", "fr": "Frans", "de": "Duits",
                   "so": "Somalisch", "ti": "Tigrinya", "fa": "Perzisch", "pap": "Papiaments", "zh": "Chinees"}
@@ -74,14 +76,14 @@ def service_area(offer: dict) -> dict:
     area = buurt(offer["buurt"])
     return {"id": derived_id("service_area", offer["id"]), "service_id": offer["id"],
             "name": area.name, "description": f"{area.name}, {area.wijk_name}",
-            "extent": area.code, "extent_type": "CBS buurtcode"}
+            "extent": area.code, "extent_type": BUURT_CODE_TYPE}
 
 
 def cost_option(offer: dict) -> dict:
     option = {"id": derived_id("cost_option", offer["id"]), "service_id": offer["id"], "currency": "EUR"}
     if offer["free"]:
         return option | {"option": "Gratis", "amount": 0}
-    return option | {"option": offer.get("fees_description") or "Er wordt een bijdrage gevraagd"}
+    return option | {"option": offer.get("fees_description") or UNDESCRIBED_FEES}
 
 
 def contact(row: dict, service_id: str) -> dict:
@@ -105,7 +107,7 @@ def metadata(change: dict) -> dict:
 def location(row: dict) -> dict:
     result = {"id": row["id"], "location_type": row["location_type"], "name": row.get("name"),
               "url": row.get("url"), "latitude": row.get("latitude"), "longitude": row.get("longitude"),
-              "external_identifier": row.get("buurt"), "external_identifier_type": "CBS buurtcode" if row.get("buurt") else None}
+              "external_identifier": row.get("buurt"), "external_identifier_type": BUURT_CODE_TYPE if row.get("buurt") else None}
     if row.get("address_1") and row.get("postal_code"):
         result["addresses"] = [{"id": derived_id("address", row["id"]), "location_id": row["id"],
                                 "address_1": row["address_1"], "city": row.get("city") or "Utrecht",

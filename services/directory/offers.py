@@ -1,6 +1,7 @@
 """The directory's use cases: each change to an offer, its change log and its event commit in one
 transaction (the transactional outbox)."""
 import uuid
+from collections.abc import Iterator
 from datetime import datetime, timezone
 
 from sqlalchemy import delete, exists, func, insert, or_, select, update
@@ -33,42 +34,69 @@ class InvalidChange(Exception):
 
 
 def create_offer(db: Database, partner: str, fields: dict, user: str) -> dict:
-    now = datetime.now(timezone.utc)
-    offer = {**OPTIONAL, **fields, "id": str(uuid.uuid4()), "wijk": buurt(fields["buurt"]).wijk_code, "version": 1,
-             "created_at": now, "updated_at": now, "updated_by": user}
     with db.begin() as conn:
-        conn.execute(insert(offers).values(_row(offer)))
-        _replace_children(conn, offer)
-        _log(conn, offer["id"], "create", {"name": ("", offer["name"])}, now, user)
-        outbox_rows.record(conn, outbox, offer_event(partner, "created", offer))
-        return _load(conn, [offer["id"]])[offer["id"]]
+        offer_id = create_offer_in(conn, partner, fields, user)["id"]
+        return load_offers(conn, [offer_id])[offer_id]
+
+
+def create_offer_in(conn: Connection, partner: str, fields: dict, user: str, offer_id: str | None = None) -> dict:
+    """create_offer within the caller's transaction; returns the offer as written."""
+    now = datetime.now(timezone.utc)
+    offer = {**OPTIONAL, **fields, "id": offer_id or str(uuid.uuid4()), "wijk": buurt(fields["buurt"]).wijk_code,
+             "version": 1, "created_at": now, "updated_at": now, "updated_by": user}
+    conn.execute(insert(offers), _row(offer))
+    _replace_children(conn, offer, new=True)
+    _log(conn, offer["id"], "create", {"name": ("", offer["name"])}, now, user)
+    outbox_rows.record(conn, outbox, offer_event(partner, "created", offer))
+    return offer
 
 
 def update_offer(db: Database, partner: str, offer_id: str, changes_in: dict, user: str) -> dict | None:
-    expected = changes_in.pop("version")
     with db.begin() as conn:
-        current = _load(conn, [offer_id]).get(offer_id)
-        if current is None:
+        if update_offer_in(conn, partner, offer_id, changes_in, user) is None:
             return None
-        if current["version"] != expected:
-            raise StaleVersion(current["version"])
-        offer = {**current, **changes_in}
-        if errors := consistency_errors(offer):
-            raise InvalidChange(errors)
-        now = datetime.now(timezone.utc)
-        offer.update(wijk=buurt(offer["buurt"]).wijk_code, version=expected + 1, updated_at=now, updated_by=user)
-        conn.execute(update(offers).where(offers.c.id == offer_id).values(_row(offer)))
-        if CHILDREN.keys() & changes_in.keys():
-            _replace_children(conn, offer)
-        changed = {k: (current[k], offer[k]) for k in changes_in if current[k] != offer[k]}
-        _log(conn, offer_id, "update", changed, now, user)
-        outbox_rows.record(conn, outbox, offer_event(partner, "updated", offer))
-        return _load(conn, [offer_id])[offer_id]
+        return load_offers(conn, [offer_id])[offer_id]
+
+
+def update_offer_in(conn: Connection, partner: str, offer_id: str, changes_in: dict, user: str) -> dict | None:
+    """update_offer within the caller's transaction; returns the offer as written, None if there is none."""
+    expected = changes_in.pop("version")
+    current = load_offers(conn, [offer_id]).get(offer_id)
+    if current is None:
+        return None
+    if current["version"] != expected:
+        raise StaleVersion(current["version"])
+    offer = {**current, **changes_in}
+    if errors := consistency_errors(offer):
+        raise InvalidChange(errors)
+    now = datetime.now(timezone.utc)
+    offer.update(wijk=buurt(offer["buurt"]).wijk_code, version=expected + 1, updated_at=now, updated_by=user)
+    conn.execute(update(offers).where(offers.c.id == offer_id).values(_row(offer)))
+    if CHILDREN.keys() & changes_in.keys():
+        _replace_children(conn, offer)
+    changed = {k: (current[k], offer[k]) for k in changes_in if current[k] != offer[k]}
+    _log(conn, offer_id, "update", changed, now, user)
+    outbox_rows.record(conn, outbox, offer_event(partner, "updated", offer))
+    return offer
+
+
+def changed_fields(current: dict, fields: dict) -> dict:
+    """The fields (as loaded by OfferSchema, absent ones at their defaults) whose values differ from the
+    stored offer's; places, opening hours and contacts are compared without their ids."""
+    wanted = {**OPTIONAL, **fields}
+    return {key: value for key, value in wanted.items()
+            if (_comparable(key, current[key]) if key in CHILDREN else current[key])
+            != (_comparable(key, value) if key in CHILDREN else value)}
+
+
+def _comparable(name: str, children: list[dict]) -> list[dict]:
+    columns = [c.name for c in CHILDREN[name].columns if c.name not in ("id", "offer_id", "position", "wijk")]
+    return [{c: child.get(c) for c in columns} for child in children]
 
 
 def get_offer(db: Database, offer_id: str) -> dict | None:
     with db.connect() as conn:
-        return _load(conn, [offer_id]).get(offer_id)
+        return load_offers(conn, [offer_id]).get(offer_id)
 
 
 def find_offers(db: Database, page: int, per_page: int, *, category: str | None = None, term: str | None = None,
@@ -95,8 +123,17 @@ def find_offers(db: Database, page: int, per_page: int, *, category: str | None 
         total = conn.execute(select(func.count()).select_from(offers).where(*where)).scalar_one()
         ids = conn.execute(select(offers.c.id).where(*where).order_by(offers.c.created_at, offers.c.id)
                            .limit(per_page).offset((page - 1) * per_page)).scalars().all()
-        found = _load(conn, ids)
+        found = load_offers(conn, ids)
     return [found[i] for i in ids], total
+
+
+def all_offers(db: Database, chunk: int = 500) -> Iterator[dict]:
+    """Every offer with its children, oldest first."""
+    with db.connect() as conn:
+        ids = conn.execute(select(offers.c.id).order_by(offers.c.created_at, offers.c.id)).scalars().all()
+        for start in range(0, len(ids), chunk):
+            found = load_offers(conn, ids[start:start + chunk])
+            yield from (found[offer_id] for offer_id in ids[start:start + chunk])
 
 
 def _has_location(condition):
@@ -107,7 +144,7 @@ def find_location(db: Database, location_id: str) -> dict | None:
     """The offer a location belongs to, with that location."""
     with db.connect() as conn:
         offer_id = conn.execute(select(locations.c.offer_id).where(locations.c.id == location_id)).scalar()
-        offer = _load(conn, [offer_id]).get(offer_id) if offer_id else None
+        offer = load_offers(conn, [offer_id]).get(offer_id) if offer_id else None
     return offer and {"offer": offer, "location": next(l for l in offer["locations"] if l["id"] == location_id)}
 
 
@@ -116,7 +153,7 @@ def list_locations(db: Database, page: int, per_page: int) -> tuple[list[dict], 
         total = conn.execute(select(func.count()).select_from(locations)).scalar_one()
         pairs = conn.execute(select(locations.c.id, locations.c.offer_id).order_by(locations.c.offer_id, locations.c.position)
                              .limit(per_page).offset((page - 1) * per_page)).all()
-        found = _load(conn, list({offer_id for _, offer_id in pairs}))
+        found = load_offers(conn, list({offer_id for _, offer_id in pairs}))
     return [{"offer": found[o], "location": next(l for l in found[o]["locations"] if l["id"] == i)}
             for i, o in pairs], total
 
@@ -127,7 +164,7 @@ def change_log(db: Database, offer_id: str) -> list[dict]:
                                               .order_by(changes.c.at)).mappings()]
 
 
-def _load(conn: Connection, ids: list[str]) -> dict[str, dict]:
+def load_offers(conn: Connection, ids: list[str]) -> dict[str, dict]:
     """Offers with their children, in one query per table."""
     if not ids:
         return {}
@@ -152,9 +189,10 @@ def _row(offer: dict) -> dict:
     return row
 
 
-def _replace_children(conn: Connection, offer: dict) -> None:
+def _replace_children(conn: Connection, offer: dict, new: bool = False) -> None:
     for name, table in CHILDREN.items():
-        conn.execute(delete(table).where(table.c.offer_id == offer["id"]))
+        if not new:
+            conn.execute(delete(table).where(table.c.offer_id == offer["id"]))
         children = offer.get(name) or []
         for position, child in enumerate(children):
             child["id"] = child.get("id") or str(uuid.uuid4())
