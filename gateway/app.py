@@ -2,6 +2,7 @@ from samen030.kernel.config import load_federation
 from samen030.kernel.database import open_database
 from samen030.kernel.web import create_api_app
 
+from .freshness import PartnerHealth
 from .readmodel import metadata
 from .routes import offers, partners, search, writes
 from .search_index import ensure_current
@@ -19,6 +20,7 @@ def create_app(database_url: str | None = None, federation=None, config: dict | 
     app, api = create_api_app(__name__, "SAMEN030 gateway", config)
     app.config["FEDERATION"] = federation or load_federation()
     app.extensions["samen030.db"] = open_readmodel(database_url)
+    app.extensions["samen030.health"] = PartnerHealth(app.config["FEDERATION"])
     for module in (offers, partners, search, writes):
         api.register_blueprint(module.blp)
     return app

@@ -2,14 +2,14 @@
 import logging
 from datetime import datetime, timezone
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import delete, insert, select, update
 from sqlalchemy.engine import Connection
 
 from samen030.kernel.consumer import Projection
 from samen030.kernel.database import Database
 from samen030.kernel.events import Event
 
-from .readmodel import applied_events, offers, partner_status
+from .readmodel import applied_events, offers, opening_hours, partner_status
 from .search_index import index_offer
 
 DURABLE = "gateway-readmodel"
@@ -22,7 +22,12 @@ def apply_offer(conn: Connection, event: Event) -> None:
     row = {"id": data["offer_id"], "partner": event.partner, "name": data["name"],
            "description": data["description"], "category": data["category"], "buurt": data["buurt"],
            "wijk": data["wijk"], "status": data["status"], "version": data["version"],
-           "updated_at": datetime.fromisoformat(data["updated_at"])}
+           "updated_at": datetime.fromisoformat(data["updated_at"]),
+           # fields added to the event after its first release, so possibly absent
+           "terms": ",".join(data.get("terms", [])), "languages": ",".join(data.get("languages", ["nl"])),
+           "free": data.get("free", True), "minimum_age": data.get("minimum_age"),
+           "maximum_age": data.get("maximum_age"), "location_buurten": ",".join(data.get("location_buurten", [])),
+           "virtual": data.get("virtual", False)}
     current = conn.execute(select(offers.c.partner, offers.c.version).where(offers.c.id == row["id"])).first()
     if current is not None and current.partner != event.partner:
         log.warning("ignored %s: %s may not change %s's offer %s", event.id, event.partner, current.partner, row["id"])
@@ -30,6 +35,15 @@ def apply_offer(conn: Connection, event: Event) -> None:
         conn.execute(insert(offers).values(row) if current is None
                      else update(offers).where(offers.c.id == row["id"]).values(row))
         index_offer(conn, row)
+        replace_opening_hours(conn, row["id"], data.get("opening_hours", []))
+
+
+def replace_opening_hours(conn: Connection, offer_id: str, hours: list[dict]) -> None:
+    conn.execute(delete(opening_hours).where(opening_hours.c.offer_id == offer_id))
+    rows = {(day, h["opens_at"]): h["closes_at"] for h in hours for day in h["byday"].split(",")}
+    if rows:
+        conn.execute(insert(opening_hours), [{"offer_id": offer_id, "day": day, "opens_at": opens, "closes_at": closes}
+                                             for (day, opens), closes in rows.items()])
 
 
 def note_freshness(conn: Connection, event: Event) -> None:

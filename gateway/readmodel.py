@@ -1,5 +1,5 @@
 """The gateway's combined read model, built only from the partners' events."""
-from sqlalchemy import Column, Index, Integer, MetaData, String, Table, Text
+from sqlalchemy import Boolean, Column, Index, Integer, MetaData, String, Table, Text
 
 from samen030.kernel.consumer import tracking_table
 from samen030.kernel.database import UTCDateTime
@@ -15,7 +15,14 @@ offers = Table(
     Column("category", String(64), nullable=False),
     Column("buurt", String(10), nullable=False),
     Column("wijk", String(8), nullable=False),
-    Column("status", String(16), nullable=False),
+    Column("status", String(32), nullable=False),
+    Column("terms", String(400), nullable=False, default=""),  # comma-separated sub-term codes
+    Column("languages", String(200), nullable=False, default="nl"),  # comma-separated ISO 639-1 codes
+    Column("free", Boolean, nullable=False, default=True),
+    Column("minimum_age", Integer),
+    Column("maximum_age", Integer),
+    Column("location_buurten", String(400), nullable=False, default=""),
+    Column("virtual", Boolean, nullable=False, default=False),
     Column("version", Integer, nullable=False),
     Column("updated_at", UTCDateTime, nullable=False),
     # One index per filter, in the order a page is read, so a page never sorts all matches.
@@ -25,6 +32,15 @@ offers = Table(
     Index("offers_page", "status", "name", "id"),
 )
 FACETS_INDEX = Index("offers_facets", offers.c.status, offers.c.category, offers.c.wijk)  # counted from the index
+
+opening_hours = Table(
+    "opening_hours", metadata,
+    Column("offer_id", String(36), primary_key=True),
+    Column("day", String(2), primary_key=True),  # iCal weekday: MO … SU
+    Column("opens_at", String(5), primary_key=True),  # HH:MM, Europe/Amsterdam
+    Column("closes_at", String(5), nullable=False),
+    Index("opening_hours_by_day", "day", "opens_at", "closes_at", "offer_id"),
+)
 
 partner_status = Table(
     "partner_status", metadata,

@@ -8,6 +8,12 @@ from samen030.kernel.web import PageArgs, Text, page_schema
 from .search_index import FACETS, MAX_WORDS, search_words
 
 
+class FreshnessSchema(Schema):
+    last_event_at = fields.DateTime(allow_none=True, metadata={"description": "the partner's last event applied"})
+    reachable = fields.Boolean(metadata={"description": "the partner's services answer now"})
+    stale = fields.Boolean(metadata={"description": "served from the read model while the partner is down"})
+
+
 class CityOfferSchema(Schema):
     id = fields.String()
     partner = fields.String(metadata={"description": "the partner that owns the offer"})
@@ -17,8 +23,16 @@ class CityOfferSchema(Schema):
     buurt = fields.String()
     wijk = fields.String()
     status = fields.String()
+    terms = fields.List(fields.String(), metadata={"description": "sub-terms of the category"})
+    languages = fields.List(fields.String(), metadata={"description": "ISO 639-1 codes"})
+    free = fields.Boolean()
+    minimum_age = fields.Integer(allow_none=True)
+    maximum_age = fields.Integer(allow_none=True)
+    location_buurten = fields.List(fields.String(), metadata={"description": "buurt codes of its places"})
+    virtual = fields.Boolean(metadata={"description": "also offered online"})
     version = fields.Integer()
     updated_at = fields.DateTime()
+    freshness = fields.Nested(FreshnessSchema)
 
 
 class CityOfferQuerySchema(PageArgs):
@@ -34,7 +48,15 @@ def few_enough_words(value: str) -> None:
         raise ValidationError(f"Use at most {MAX_WORDS} search words.")
 
 
-class SearchQuerySchema(CityOfferQuerySchema):
+class SearchFiltersMixin(Schema):
+    language = fields.String(validate=validate.Regexp(r"^[a-z]{2}$", error="Must be an ISO 639-1 code, e.g. 'ar'."),
+                             metadata={"description": "offers where this language is spoken"})
+    free = fields.Boolean(metadata={"description": "only free offers (true) or only paid ones (false)"})
+    open_at = fields.DateTime(metadata={"description": "open at this moment (Utrecht time when no offset is given)"})
+    open_now = fields.Boolean(load_default=False, metadata={"description": "open right now"})
+
+
+class SearchQuerySchema(CityOfferQuerySchema, SearchFiltersMixin):
     q = Text(load_default="", validate=[validate.Length(max=200), few_enough_words],
              metadata={"description": "words to look for in offers' names and descriptions, e.g. "
                                       "'taalcafé kinderen'; case, accents and word forms do not matter"})
@@ -62,3 +84,4 @@ class PartnerSchema(Schema):
     last_applied_at = fields.DateTime(allow_none=True)
     events_applied = fields.Integer()
     seconds_behind = fields.Float(allow_none=True, metadata={"description": "age of the newest data"})
+    reachable = fields.Boolean(metadata={"description": "its services answer now (checked every few seconds)"})

@@ -8,14 +8,14 @@ a compound that begins or ends with it when the rest is long enough to be a word
 from collections import Counter
 from functools import cache
 
-from sqlalchemy import bindparam, case, delete, distinct, func, insert, literal_column, select, text, union_all
+from sqlalchemy import bindparam, case, delete, distinct, exists, func, insert, literal_column, select, text, union_all
 from sqlalchemy.engine import Connection
 from sqlalchemy.schema import CreateIndex
 
 from samen030.kernel import dutch
 from samen030.kernel.database import Database
 
-from .readmodel import FACETS_INDEX, offer_terms, offers, search_index_version
+from .readmodel import FACETS_INDEX, offer_terms, offers, opening_hours, search_index_version
 
 SEARCHED_FIELDS = ("name", "description")
 FILTERS = ("wijk", "category", "buurt", "partner")
@@ -151,7 +151,9 @@ def _hits(partial: tuple[bool, ...], filter_names: tuple[str, ...]):
     """A row per term that matches a query word, of offers that pass the filters: which word, in which
     field, and whether as a whole term."""
     t = offer_terms.c
-    filtered = [t[name] == bindparam(name) for name in filter_names]
+    filtered = [t[name] == bindparam(name) for name in filter_names if name in FILTERS]
+    if conditions := offer_conditions(filter_names):
+        filtered.append(t.offer_id.in_(select(offers.c.id).where(*conditions)))
     branches = []
     for i, may_be_partial in enumerate(partial):
         columns = (t.offer_id, t.category, t.wijk, t.field, literal_column(str(i)).label("word"))
@@ -167,9 +169,25 @@ def _hits(partial: tuple[bool, ...], filter_names: tuple[str, ...]):
     return union_all(*branches).subquery("hits")
 
 
+def offer_conditions(filter_names: tuple[str, ...]) -> list:
+    """Filters on what only the offers table knows: a language spoken, free of charge, open at a
+    weekday and time (bound as `language` = ",xx,", `free`, `open_day` and `open_time`)."""
+    conditions = []
+    if "language" in filter_names:
+        conditions.append(("," + offers.c.languages + ",").contains(bindparam("language")))
+    if "free" in filter_names:
+        conditions.append(offers.c.free == bindparam("free"))
+    if "open_day" in filter_names:
+        h = opening_hours.c
+        conditions.append(exists().where(h.offer_id == offers.c.id, h.day == bindparam("open_day"),
+                                         h.opens_at <= bindparam("open_time"), h.closes_at > bindparam("open_time")))
+    return conditions
+
+
 def _browse_queries(filter_names: tuple[str, ...]):
     """Without query words: every active offer that passes the filters, in name order."""
-    where = [offers.c.status == "active"] + [offers.c[name] == bindparam(name) for name in filter_names]
+    where = ([offers.c.status == "active"] + [offers.c[name] == bindparam(name) for name in filter_names if name in FILTERS]
+             + offer_conditions(filter_names))
     page = (select(offers, literal_column("0").label("score")).where(*where)
             .order_by(offers.c.name, offers.c.id).limit(bindparam("limit")).offset(bindparam("offset")))
     facets = (select(offers.c.category, offers.c.wijk, func.count()).where(*where)

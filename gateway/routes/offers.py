@@ -7,6 +7,8 @@ from sqlalchemy import bindparam, func, select
 
 from samen030.kernel.web import existing_id, fast_json, page_of, page_schema
 
+from ..freshness import freshness_by_partner
+from ..offer_view import city_offer
 from ..readmodel import offers
 from ..schemas import CityOfferQuerySchema, CityOfferSchema
 
@@ -29,7 +31,8 @@ class CityOffers(MethodView):
             total = conn.execute(count, filters).scalar_one()
             rows = conn.execute(page_query, {**filters, "limit": per_page, "offset": (page - 1) * per_page})
             keys = list(rows.keys())
-            items = [dict(zip(keys, row)) for row in rows]
+            fresh = freshness_by_partner(conn, current_app.extensions["samen030.health"])
+            items = [city_offer(dict(zip(keys, row)), fresh) for row in rows]
         return fast_json(page_of(items, total, page, per_page))
 
 
@@ -50,6 +53,6 @@ class CityOffer(MethodView):
         """Show one offer of any partner"""
         with _db().connect() as conn:
             row = conn.execute(select(offers).where(offers.c.id == existing_id(offer_id, "offer"))).mappings().first()
-        if row is None:
-            abort(404, message=f"No offer {offer_id!r} in the city's directory.")
-        return row
+            if row is None:
+                abort(404, message=f"No offer {offer_id!r} in the city's directory.")
+            return city_offer(row, freshness_by_partner(conn, current_app.extensions["samen030.health"]))

@@ -21,6 +21,7 @@ class Partners(MethodView):
         with current_app.extensions["samen030.db"].connect() as conn:
             status = {row.partner: row for row in conn.execute(select(partner_status))}
         now = datetime.now(timezone.utc)
+        reachable = current_app.extensions["samen030.health"].current()
         result = []
         for partner in federation.partners.values():
             seen = status.get(partner.id)
@@ -29,6 +30,7 @@ class Partners(MethodView):
                 "last_event_at": seen and seen.last_event_at, "last_applied_at": seen and seen.last_applied_at,
                 "events_applied": seen.events_applied if seen else 0,
                 "seconds_behind": (now - _utc(seen.last_event_at)).total_seconds() if seen else None,
+                "reachable": reachable.get(partner.id, False),
             })
         return result
 

@@ -1,12 +1,19 @@
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
 from flask import current_app
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
 from samen030.kernel.web import fast_json, page_of
 
+from ..freshness import freshness_by_partner
+from ..offer_view import city_offer
 from ..schemas import SearchPageSchema, SearchQuerySchema
 from ..search_index import search, search_words
 
+UTRECHT = ZoneInfo("Europe/Amsterdam")
+WEEKDAYS = ("MO", "TU", "WE", "TH", "FR", "SA", "SU")
 blp = Blueprint("city-search", __name__, url_prefix="/api/v1/search",
                 description="Search all partners' offers by words, from the gateway's read model")
 
@@ -17,8 +24,24 @@ class CitySearch(MethodView):
 
     @blp.arguments(SearchQuerySchema(), location="query", as_kwargs=True)
     @blp.response(200, SearchPageSchema)
-    def get(self, q, page, per_page, **filters):
+    def get(self, q, page, per_page, open_now, language=None, free=None, open_at=None, **filters):
         """Search the offers of all partners by words, with facets per category and wijk"""
+        filters |= offer_filters(language, free, datetime.now(UTRECHT) if open_now else open_at)
         with current_app.extensions["samen030.db"].connect() as conn:
             items, total, facets = search(conn, search_words(q), filters, page, per_page)
+            fresh = freshness_by_partner(conn, current_app.extensions["samen030.health"])
+        items = [city_offer(item, fresh) for item in items]
         return fast_json({**page_of(items, total, page, per_page), "facets": facets})
+
+
+def offer_filters(language: str | None, free: bool | None, open_at: datetime | None) -> dict:
+    """The search's bound parameters for the filters on what only the offers table knows."""
+    filters = {}
+    if language:
+        filters["language"] = f",{language},"
+    if free is not None:
+        filters["free"] = free
+    if open_at:
+        local = open_at.astimezone(UTRECHT) if open_at.tzinfo else open_at.replace(tzinfo=UTRECHT)
+        filters |= {"open_day": WEEKDAYS[local.weekday()], "open_time": local.strftime("%H:%M")}
+    return filters
