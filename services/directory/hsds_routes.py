@@ -96,40 +96,44 @@ def one_organization(organization_id):
     return jsonify(hsds.organization(_partner()) | {"services": [hsds.service(r, _partner(), nested=False) for r in rows]})
 
 
-@blp.route("/taxonomies")
-@blp.arguments(PageArgs, location="query", as_kwargs=True)
-def taxonomies(page, per_page):
-    """The SAMEN030 taxonomy"""
-    return jsonify(hsds.page([hsds.taxonomy()] if page == 1 else [], 1, page, per_page))
+def add_taxonomy_routes(blp: Blueprint) -> None:
+    """The SAMEN030 taxonomy in HSDS form; the same at every partner and at the gateway's /hsds."""
+
+    @blp.route("/taxonomies")
+    @blp.arguments(PageArgs, location="query", as_kwargs=True)
+    def taxonomies(page, per_page):
+        """The SAMEN030 taxonomy"""
+        return jsonify(hsds.page([hsds.taxonomy()] if page == 1 else [], 1, page, per_page))
+
+    @blp.route("/taxonomies/<taxonomy_id>")
+    def one_taxonomy(taxonomy_id):
+        """One taxonomy"""
+        if existing_id(taxonomy_id, "taxonomy") != TAXONOMY_ID:
+            abort(404, message=f"No taxonomy {taxonomy_id!r}.")
+        return jsonify(hsds.taxonomy())
+
+    @blp.route("/taxonomy_terms")
+    @blp.arguments(TermQuery, location="query", as_kwargs=True)
+    def taxonomy_terms(page, per_page, top_only, taxonomy_id=None, parent_id=None, search=None):
+        """The terms of the SAMEN030 taxonomy, Dutch labels with English alongside"""
+        terms = [t for t in TERMS.values()
+                 if (not top_only or t.parent is None) and (not parent_id or t.parent_id == str(parent_id))
+                 and (not taxonomy_id or str(taxonomy_id) == TAXONOMY_ID)
+                 and (not search or search.lower() in t.description.lower())]
+        start = (page - 1) * per_page
+        contents = [hsds.taxonomy_term(t) for t in terms[start:start + per_page]]
+        return jsonify(hsds.page(contents, len(terms), page, per_page))
+
+    @blp.route("/taxonomy_terms/<term_id>")
+    def one_taxonomy_term(term_id):
+        """One term"""
+        term = TERMS_BY_ID.get(existing_id(term_id, "taxonomy term"))
+        if term is None:
+            abort(404, message=f"No taxonomy term {term_id!r}.")
+        return jsonify(hsds.taxonomy_term(term))
 
 
-@blp.route("/taxonomies/<taxonomy_id>")
-def one_taxonomy(taxonomy_id):
-    """One taxonomy"""
-    if existing_id(taxonomy_id, "taxonomy") != TAXONOMY_ID:
-        abort(404, message=f"No taxonomy {taxonomy_id!r}.")
-    return jsonify(hsds.taxonomy())
-
-
-@blp.route("/taxonomy_terms")
-@blp.arguments(TermQuery, location="query", as_kwargs=True)
-def taxonomy_terms(page, per_page, top_only, taxonomy_id=None, parent_id=None, search=None):
-    """The terms of the SAMEN030 taxonomy, Dutch labels with English alongside"""
-    terms = [t for t in TERMS.values()
-             if (not top_only or t.parent is None) and (not parent_id or t.parent_id == str(parent_id))
-             and (not taxonomy_id or str(taxonomy_id) == TAXONOMY_ID)
-             and (not search or search.lower() in t.description.lower())]
-    start = (page - 1) * per_page
-    return jsonify(hsds.page([hsds.taxonomy_term(t) for t in terms[start:start + per_page]], len(terms), page, per_page))
-
-
-@blp.route("/taxonomy_terms/<term_id>")
-def one_taxonomy_term(term_id):
-    """One term"""
-    term = TERMS_BY_ID.get(existing_id(term_id, "taxonomy term"))
-    if term is None:
-        abort(404, message=f"No taxonomy term {term_id!r}.")
-    return jsonify(hsds.taxonomy_term(term))
+add_taxonomy_routes(blp)
 
 
 @blp.route("/service_at_locations")

@@ -1,0 +1,87 @@
+"""The gateway's /hsds: the whole city as one HSDS 3.0 API, valid against the compiled schemas."""
+import random
+import uuid
+
+import pytest
+
+from samen030.demo import DEMO_OFFERS
+from samen030.directory.app import create_app as create_directory
+from samen030.directory.tables import outbox
+from samen030.gateway.app import create_app as create_gateway
+from samen030.gateway.projector import readmodel_projection
+from samen030.kernel.config import load_federation
+from samen030.kernel.taxonomy import TERMS
+from sqlalchemy import select
+from tests.hsds import assert_valid, assert_valid_page
+
+PARTNERS = ["krachtstation", "zorgbelang", "powerbypeers"]
+
+
+@pytest.fixture
+def city(databases, monkeypatch, auth_header):
+    """Three partners' demo offers, created through their directories and projected from their
+    outboxes' events into the gateway's read model."""
+    events = []
+    for partner in PARTNERS:
+        if schema := databases.schema(partner, "directory"):
+            monkeypatch.setenv("DATABASE_SCHEMA", schema)
+        directory = create_directory(partner, databases.url(partner, "directory"), {"TESTING": True})
+        databases.opened.append(directory.extensions["samen030.db"])
+        client = directory.test_client()
+        for offer in DEMO_OFFERS[partner]:
+            assert client.post("/offers", json=offer, headers=auth_header(partner)).status_code == 201
+        with directory.extensions["samen030.db"].connect() as conn:
+            events += conn.execute(select(outbox.c.payload, outbox.c.nats_subject).order_by(outbox.c.seq)).all()
+    if schema := databases.schema("city", "gateway"):
+        monkeypatch.setenv("DATABASE_SCHEMA", schema)
+    gateway = create_gateway(databases.url("city", "gateway"), load_federation(), {"TESTING": True})
+    databases.opened.append(gateway.extensions["samen030.db"])
+    random.Random(7).shuffle(events)
+    readmodel_projection(gateway.extensions["samen030.db"]).apply([tuple(e) for e in events])
+    return gateway.test_client()
+
+
+def test_an_hsds_client_pages_through_the_whole_city(city):
+    expected = sum(len(DEMO_OFFERS[p]) for p in PARTNERS)
+    seen, page = [], 1
+    while True:
+        body = city.get(f"/hsds/services?per_page=5&page={page}").json
+        seen += assert_valid_page("service", body)
+        if body["last_page"]:
+            break
+        page += 1
+    assert len(seen) == len({s["id"] for s in seen}) == expected == body["total_items"]
+    for service in seen:
+        full = city.get(f"/hsds/services/{service['id']}").json
+        assert_valid("service", full)
+        assert full["organization"]["id"] == service["organization_id"]
+    assert_valid_page("service", city.get("/hsds/services?full=true&per_page=50").json)
+
+
+def test_nested_service_carries_what_the_events_carry(city):
+    found = city.get("/hsds/services?search=inloop arabisch").json["contents"] or \
+        city.get("/hsds/services?search=cliëntondersteuning").json["contents"]
+    service = city.get(f"/hsds/services/{found[0]['id']}").json
+    assert service["schedules"] and all(s["freq"] == "WEEKLY" for s in service["schedules"])
+    assert service["languages"] and service["service_areas"][0]["extent"].startswith("BU0344")
+    assert "contacts" not in service or service["contacts"] == []
+    assert service["service_at_locations"][0]["location"]["location_type"] in ("physical", "virtual")
+
+
+def test_organizations_and_filters(city):
+    organizations = assert_valid_page("organization", city.get("/hsds/organizations?per_page=50").json)
+    by_name = {o["name"]: o for o in organizations}
+    zorgbelang = by_name["Zorgbelang Gelderland / Utrecht"]
+    detail = city.get(f"/hsds/organizations/{zorgbelang['id']}").json
+    assert_valid("organization", detail)
+    assert len(detail["services"]) == len(DEMO_OFFERS["zorgbelang"])
+    only = city.get(f"/hsds/services?organization_id={zorgbelang['id']}&per_page=50").json
+    assert only["total_items"] == len(DEMO_OFFERS["zorgbelang"])
+    mantelzorg = city.get(f"/hsds/services?taxonomy_term_id={TERMS['mantelzorg'].id}").json
+    assert mantelzorg["total_items"] == sum("mantelzorg" in o["terms"] for p in PARTNERS for o in DEMO_OFFERS[p])
+    assert city.get(f"/hsds/services?organization_id={uuid.uuid4()}").json["total_items"] == 0
+    assert city.get("/hsds/services?wijk=WK034406").json["total_items"] >= 1
+    assert_valid_page("taxonomy_term", city.get("/hsds/taxonomy_terms?top_only=true").json)
+    assert city.get(f"/hsds/services/{uuid.uuid4()}").status_code == 404
+    assert city.get("/hsds/services?wijk=nope").status_code == 422
+    assert city.get("/hsds/").json["version"] == "3.0"
