@@ -14,6 +14,7 @@ import requests
 from samen030.kernel.auth import issue_token
 from samen030.kernel.natsserver import credentials_url
 from tests.federation import eventually, write_federation
+from tests.hsds import assert_valid, assert_valid_page
 from tests.pipeline import publish_raw, read_stream, run_async
 
 FOUNDING = ["krachtstation", "buurtwerkkamer", "wijkinformatiepunt", "powerbypeers", "zorgbelang", "samen030"]
@@ -160,6 +161,23 @@ def test_a_partner_publishes_only_under_its_own_subjects(federation):
     # the same user and message under its own subject: accepted (the projector drops the duplicate)
     run_async(publish_raw(nats_as(urls, workdir, "zorgbelang"), "samen030.zorgbelang.directory.offer.created",
                           payload, "own-1"))
+
+
+def test_an_hsds_client_reads_a_partner_and_the_whole_city(federation):
+    urls, _proc, _workdir = federation
+    create(urls["samen030"], "samen030", "Buurtbudget Rivierenwijk", "BU03440812", "buurtzaken")
+    eventually(lambda: gateway_offers(urls, partner="samen030")["total_items"] == 1, timeout=20)
+    for base in (urls["samen030"], f"{urls['gateway']}/hsds"):
+        services, page = [], 1
+        while True:
+            body = requests.get(f"{base}/services", params={"page": page, "per_page": 2}, timeout=5).json()
+            services += assert_valid_page("service", body)
+            if body["last_page"]:
+                break
+            page += 1
+        assert len(services) == body["total_items"] >= 1
+        for service in services:
+            assert_valid("service", requests.get(f"{base}/services/{service['id']}", timeout=5).json())
 
 
 def test_ctrl_c_stops_everything(federation):
