@@ -1,7 +1,7 @@
 """An offer of the read model as the gateway's API shows it: lists as lists, with its partner's
 freshness."""
 UNKNOWN_PARTNER = {"last_event_at": None, "reachable": False, "stale": True}
-LISTS = ("terms", "languages", "location_buurten")
+LISTS = ("terms", "areas", "languages", "location_buurten")
 
 
 def city_offer(row: dict, freshness: dict[str, dict]) -> dict:

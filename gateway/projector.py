@@ -24,7 +24,7 @@ def apply_offer(conn: Connection, event: Event) -> None:
            "wijk": data["wijk"], "status": data["status"], "version": data["version"],
            "updated_at": datetime.fromisoformat(data["updated_at"]),
            # fields added to the event after its first release, so possibly absent
-           "terms": ",".join(data.get("terms", [])), "languages": ",".join(data.get("languages", ["nl"])),
+           "terms": ",".join(data.get("terms", [])), "areas": ",".join(data.get("areas", [])), "languages": ",".join(data.get("languages", ["nl"])),
            "free": data.get("free", True), "minimum_age": data.get("minimum_age"),
            "maximum_age": data.get("maximum_age"), "location_buurten": ",".join(data.get("location_buurten", [])),
            "virtual": data.get("virtual", False)}

@@ -17,6 +17,7 @@ offers = Table(
     Column("wijk", String(8), nullable=False),
     Column("status", String(32), nullable=False),
     Column("terms", String(400), nullable=False, default=""),  # comma-separated sub-term codes
+    Column("areas", String(400), nullable=False, default=""),  # other buurt/wijk codes it serves
     Column("languages", String(200), nullable=False, default="nl"),  # comma-separated ISO 639-1 codes
     Column("free", Boolean, nullable=False, default=True),
     Column("minimum_age", Integer),

@@ -24,6 +24,7 @@ class CityOfferSchema(Schema):
     wijk = fields.String()
     status = fields.String()
     terms = fields.List(fields.String(), metadata={"description": "sub-terms of the category"})
+    areas = fields.List(fields.String(), metadata={"description": "other buurten or whole wijken it serves"})
     languages = fields.List(fields.String(), metadata={"description": "ISO 639-1 codes"})
     free = fields.Boolean()
     minimum_age = fields.Integer(allow_none=True)

@@ -7,6 +7,7 @@ def offer_event(partner: str, action: str, offer: dict) -> Event:
     data = {
         "offer_id": offer["id"], "name": offer["name"], "description": offer["description"],
         "category": offer["category"], "terms": offer.get("terms") or [], "buurt": offer["buurt"],
+        "areas": offer.get("areas") or [],
         "wijk": offer["wijk"], "status": offer["status"], "free": offer.get("free", True),
         "languages": offer.get("languages") or ["nl"], "minimum_age": offer.get("minimum_age"),
         "maximum_age": offer.get("maximum_age"),

@@ -8,6 +8,7 @@ from samen030.kernel.taxonomy import TAXONOMY_ID, TERMS, TERMS_BY_ID, Term
 from .hsds import BUURT_CODE_TYPE, UNDESCRIBED_FEES
 
 BUURT_CODE = re.compile(r"^BU[0-9]{8}$")
+AREA_CODE = re.compile(r"^(BU[0-9]{8}|WK[0-9]{6})$")
 WHOLE_MINUTE = re.compile(r"^([0-9]{2}:[0-9]{2})(:00)?$")
 
 # Service fields read below; any other field with a value is reported as not kept.
@@ -181,12 +182,17 @@ def _locations(service: dict, mapped: Mapped) -> None:
 
 
 def _buurt(service: dict, mapped: Mapped) -> None:
-    """The service area's CBS buurt code, else the first physical location's buurt."""
-    for j, area in _objects(service, "service_areas", (), mapped):
-        extent = _value(area, "extent")
-        if extent is not None and (area.get("extent_type") == BUURT_CODE_TYPE or BUURT_CODE.match(str(extent))):
-            mapped.read("buurt", extent, ("service_areas", j, "extent"))
-            return
+    """The first service area's CBS buurt code, else the first physical location's buurt; the other
+    service areas (buurt or wijk codes) are the offer's further areas."""
+    extents = [(j, str(_value(area, "extent"))) for j, area in _objects(service, "service_areas", (), mapped)
+               if _value(area, "extent") is not None]
+    first = next(((j, code) for j, code in extents if BUURT_CODE.match(code)), None)
+    others = [(j, code) for j, code in extents if (j, code) != first and AREA_CODE.match(code)]
+    if others:
+        mapped.read("areas", [code for _, code in others], ("service_areas",))
+    if first:
+        mapped.read("buurt", first[1], ("service_areas", first[0], "extent"))
+        return
     for i, place in enumerate(mapped.fields.get("locations", [])):
         if place.get("location_type", "physical") == "physical" and place.get("buurt"):
             mapped.read("buurt", place["buurt"], mapped.origins[("locations", i, "buurt")])

@@ -5,11 +5,12 @@ import uuid
 from datetime import datetime
 
 from samen030.kernel.config import Partner
-from samen030.kernel.geography import buurt
+from samen030.kernel.geography import buurt, wijken
 from samen030.kernel.taxonomy import NAMESPACE, TAXONOMY_DESCRIPTION, TAXONOMY_ID, TAXONOMY_NAME, TERMS, Term
 
 HSDS_VERSION = "3.0"
 BUURT_CODE_TYPE = "CBS buurtcode"
+WIJK_CODE_TYPE = "CBS wijkcode"
 UNDESCRIBED_FEES = "Er wordt een bijdrage gevraagd"
 LANGUAGE_NAMES = {"nl": "Nederlands", "en": "Engels", "ar": "Arabisch", "tr": "Turks", "ber": "Berbers",
                   "pl": "Pools", "uk": "Oekraïens", "es": "Spaans", "fr": "Frans", "de": "Duits",
@@ -56,7 +57,7 @@ def service(offer: dict, partner: Partner, nested: bool = True, changes: list[di
             "languages": [{"id": derived_id("language", offer["id"], code), "service_id": offer["id"],
                            "code": code, "name": LANGUAGE_NAMES.get(code, code)} for code in offer["languages"]],
             "schedules": [schedule(s, offer["id"]) for s in offer["schedules"]],
-            "service_areas": [service_area(offer)],
+            "service_areas": [service_area(offer["id"], code) for code in [offer["buurt"], *offer.get("areas", [])]],
             "service_at_locations": [service_at_location(loc, offer, partner, nested=False) for loc in offer["locations"]],
             "cost_options": [cost_option(offer)],
             "contacts": [contact(c, offer["id"]) for c in offer["contacts"]],
@@ -72,11 +73,15 @@ def schedule(row: dict, service_id: str) -> dict:
             "description": row.get("description")}
 
 
-def service_area(offer: dict) -> dict:
-    area = buurt(offer["buurt"])
-    return {"id": derived_id("service_area", offer["id"]), "service_id": offer["id"],
-            "name": area.name, "description": f"{area.name}, {area.wijk_name}",
-            "extent": area.code, "extent_type": BUURT_CODE_TYPE}
+def service_area(service_id: str, code: str) -> dict:
+    """A buurt or a whole wijk the service serves, by its CBS code."""
+    if code.startswith("WK"):
+        name, description, kind = wijken()[code], f"Heel {wijken()[code]}", WIJK_CODE_TYPE
+    else:
+        area = buurt(code)
+        name, description, kind = area.name, f"{area.name}, {area.wijk_name}", BUURT_CODE_TYPE
+    return {"id": derived_id("service_area", service_id, code), "service_id": service_id, "name": name,
+            "description": description, "extent": code, "extent_type": kind}
 
 
 def cost_option(offer: dict) -> dict:

@@ -16,8 +16,8 @@ from .schemas import consistency_errors
 from .tables import changes, contacts, locations, offers, outbox, schedules
 
 CHILDREN = {"locations": locations, "schedules": schedules, "contacts": contacts}
-LISTS = ("terms", "languages")
-OPTIONAL = {"description": "", "terms": [], "status": "active", "url": None, "free": True, "fees_description": None,
+LISTS = ("terms", "languages", "areas")
+OPTIONAL = {"description": "", "terms": [], "areas": [], "status": "active", "url": None, "free": True, "fees_description": None,
             "eligibility_description": None, "minimum_age": None, "maximum_age": None, "languages": ["nl"],
             "locations": [], "schedules": [], "contacts": []}
 
@@ -110,7 +110,8 @@ def find_offers(db: Database, page: int, per_page: int, *, category: str | None 
         where.append(or_(offers.c.category == term, ("," + offers.c.terms + ",").contains(f",{term},")))
     for area, value in (("buurt", buurt), ("wijk", wijk)):
         if value:
-            where.append(or_(offers.c[area] == value, _has_location(locations.c[area] == value)))
+            where.append(or_(offers.c[area] == value, _has_location(locations.c[area] == value),
+                             _serves(value)))
     if postcode:
         compact = func.replace(locations.c.postal_code, " ", "")
         where.append(_has_location(compact.startswith(postcode.replace(" ", "").upper())))
@@ -134,6 +135,14 @@ def all_offers(db: Database, chunk: int = 500) -> Iterator[dict]:
         for start in range(0, len(ids), chunk):
             found = load_offers(conn, ids[start:start + chunk])
             yield from (found[offer_id] for offer_id in ids[start:start + chunk])
+
+
+def _serves(area: str):
+    """Its areas name the buurt or wijk, or (for a wijk) a buurt in it: BU0344WW… lies in WK0344WW."""
+    listed = ("," + offers.c.areas + ",")
+    if area.startswith("WK"):
+        return or_(listed.contains(f",{area},"), listed.contains(f",BU{area[2:]}"))
+    return listed.contains(f",{area},")
 
 
 def _has_location(condition):

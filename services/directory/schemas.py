@@ -24,6 +24,13 @@ def known_buurt(value: str) -> None:
         raise ValidationError(str(exc)) from None
 
 
+def known_area(value: str) -> None:
+    if value.startswith("WK"):
+        known_wijk(value)
+    else:
+        known_buurt(value)
+
+
 def known_wijk(value: str) -> None:
     try:
         check_wijk(value)
@@ -103,6 +110,8 @@ class OfferSchema(Schema):
     buurt = fields.String(required=True, validate=known_buurt,
                           metadata={"description": "CBS buurt code, e.g. BU03440832"})
     wijk = fields.String(dump_only=True, metadata={"description": "CBS wijk code, from the buurt"})
+    areas = fields.List(fields.String(validate=known_area), load_default=list, validate=validate.Length(max=30),
+                        metadata={"description": "other buurten or whole wijken it serves (CBS codes)"})
     status = fields.String(load_default="active", validate=validate.OneOf(STATUSES))
     url = fields.Url(allow_none=True, validate=validate.Length(max=500))
     free = fields.Boolean(load_default=True, metadata={"description": "free of charge"})

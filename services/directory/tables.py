@@ -17,6 +17,7 @@ offers = Table(
     Column("terms", String(400), nullable=False, default=""),  # comma-separated sub-term codes
     Column("buurt", String(10), nullable=False),
     Column("wijk", String(8), nullable=False),
+    Column("areas", String(400), nullable=False, default=""),  # comma-separated buurt/wijk codes it also serves
     Column("status", String(32), nullable=False),
     Column("url", String(500)),
     Column("free", Boolean, nullable=False, default=True),

@@ -122,7 +122,7 @@ def test_bad_input_over_http_gets_a_named_4xx_and_sends_no_event(federation):
 
 EMAIL = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}")
 PHONE = re.compile(r"(?<![\w-])(\+31|0)[\s-]?\d([\s-]?\d){8}(?![\w-])")
-OFFER_DATA_KEYS = {"offer_id", "name", "description", "category", "terms", "buurt", "wijk", "status", "free",
+OFFER_DATA_KEYS = {"offer_id", "name", "description", "category", "terms", "buurt", "wijk", "areas", "status", "free",
                    "languages", "minimum_age", "maximum_age", "location_buurten", "virtual", "opening_hours",
                    "version", "updated_at"}
 

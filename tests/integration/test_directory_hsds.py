@@ -120,6 +120,16 @@ def test_filters(client, auth_header):
     assert offer["id"] in found("wijk=WK034401") and offer["id"] in found("wijk=WK034410")  # offer and location
     assert offer["id"] in found("buurt=BU03441013") and offer["id"] not in found("buurt=BU03440112")
     assert offer["id"] in found("postcode=3451") and offer["id"] in found("postcode=3451 AB")
+    serving = client.post("/offers", headers=auth_header(PARTNER), json={
+        "name": "Klussen in heel Overvecht", "category": "praktische-hulp", "buurt": "BU03440832",
+        "areas": ["WK034403", "BU03440111"]}).json
+    assert serving["id"] in found("wijk=WK034403") and serving["id"] in found("buurt=BU03440111")
+    assert serving["id"] in found("wijk=WK034401") and serving["id"] not in found("wijk=WK034405")
+    areas = client.get(f"/services/{serving['id']}").json["service_areas"]
+    assert [(a["extent"], a["extent_type"]) for a in areas] == [
+        ("BU03440832", "CBS buurtcode"), ("WK034403", "CBS wijkcode"), ("BU03440111", "CBS buurtcode")]
+    assert client.post("/offers", headers=auth_header(PARTNER), json={
+        "name": "x", "category": "praktische-hulp", "buurt": "BU03440832", "areas": ["WK034499"]}).status_code == 422
     assert offer["id"] not in found("postcode=3452")
     assert found(f"organization_id={uuid.uuid4()}") == set() and found(f"taxonomy_id={uuid.uuid4()}") == set()
     assert found("modified_after=2999-01-01T00:00:00Z") == set()
