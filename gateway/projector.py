@@ -1,5 +1,6 @@
 """The gateway's projector: partners' events in, the city-wide read model out."""
 import logging
+import uuid
 from datetime import datetime, timezone
 
 from sqlalchemy import delete, insert, select, update
@@ -9,7 +10,7 @@ from samen030.kernel.consumer import Projection
 from samen030.kernel.database import Database
 from samen030.kernel.events import Event
 
-from .readmodel import applied_events, offers, opening_hours, partner_status
+from .readmodel import applied_events, offers, opening_hours, partner_status, places
 from .search_index import index_offer
 
 DURABLE = "gateway-readmodel"
@@ -36,6 +37,19 @@ def apply_offer(conn: Connection, event: Event) -> None:
                      else update(offers).where(offers.c.id == row["id"]).values(row))
         index_offer(conn, row)
         replace_opening_hours(conn, row["id"], data.get("opening_hours", []))
+        replace_places(conn, row["id"], data.get("location_buurten", []), data.get("virtual", False))
+
+
+def replace_places(conn: Connection, offer_id: str, buurten: list[str], online: bool) -> None:
+    conn.execute(delete(places).where(places.c.offer_id == offer_id))
+    rows = [{"id": place_id(offer_id, code), "offer_id": offer_id, "buurt": code}
+            for code in [*buurten, *([None] if online else [])]]
+    if rows:
+        conn.execute(insert(places), rows)
+
+
+def place_id(offer_id: str, buurt: str | None) -> str:
+    return str(uuid.uuid5(uuid.UUID(offer_id), buurt or "online"))
 
 
 def replace_opening_hours(conn: Connection, offer_id: str, hours: list[dict]) -> None:

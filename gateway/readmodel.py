@@ -43,6 +43,13 @@ opening_hours = Table(
     Index("opening_hours_by_day", "day", "opens_at", "closes_at", "offer_id"),
 )
 
+places = Table(  # where an offer is given, as far as events say: a buurt, or online
+    "places", metadata,
+    Column("id", String(36), primary_key=True),  # also its HSDS service_at_location id
+    Column("offer_id", String(36), nullable=False, index=True),
+    Column("buurt", String(10)),  # None: online
+)
+
 partner_status = Table(
     "partner_status", metadata,
     Column("partner", String(32), primary_key=True),

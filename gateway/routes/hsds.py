@@ -15,7 +15,7 @@ from samen030.kernel.taxonomy import TERMS_BY_ID
 from samen030.kernel.web import PageArgs, Text, existing_id
 
 from ..offer_view import LISTS
-from ..readmodel import offers, opening_hours
+from ..readmodel import offers, opening_hours, places
 
 blp = Blueprint("city-hsds", __name__, url_prefix="/hsds",
                 description="All partners' offers as one Open Referral HSDS 3.0 API (read-only)")
@@ -112,6 +112,43 @@ def _service(conn, row, nested: bool) -> dict:
     return hsds.service(_as_directory_offer(conn, row) if nested else _with_lists(row), partner, nested=nested)
 
 
+def _location(place) -> dict:
+    if place["buurt"] is None:
+        return {"id": place["id"], "location_type": "virtual", "name": "Online"}
+    return {"id": place["id"], "location_type": "physical", "name": buurt(place["buurt"]).name, "buurt": place["buurt"]}
+
+
+@blp.route("/service_at_locations")
+@blp.arguments(PageArgs, location="query", as_kwargs=True)
+def service_at_locations(page, per_page):
+    """Where each service of the city is given (by buurt, or online)"""
+    with _db().connect() as conn:
+        total = conn.execute(select(func.count()).select_from(places)).scalar_one()
+        ids = conn.execute(select(places.c.id).order_by(places.c.offer_id, places.c.buurt)
+                           .limit(per_page).offset((page - 1) * per_page)).scalars().all()
+        contents = [_service_at_location(conn, place_id) for place_id in ids]
+    return jsonify(hsds.page(contents, total, page, per_page))
+
+
+@blp.route("/service_at_locations/<sal_id>")
+def one_service_at_location(sal_id):
+    """One service at one place"""
+    with _db().connect() as conn:
+        found = _service_at_location(conn, existing_id(sal_id, "service_at_location"))
+    if found is None:
+        abort(404, message=f"No service_at_location {sal_id!r} in the city's directory.")
+    return jsonify(found)
+
+
+def _service_at_location(conn, place_id: str) -> dict | None:
+    place = conn.execute(select(places).where(places.c.id == place_id)).mappings().first()
+    row = place and conn.execute(select(offers).where(offers.c.id == place["offer_id"])).mappings().first()
+    if not row:
+        return None
+    partner = _partners().get(row["partner"]) or Partner(row["partner"], row["partner"])
+    return hsds.service_at_location(_location(place), _as_directory_offer(conn, row), partner)
+
+
 def _with_lists(row) -> dict:
     offer = dict(row)
     for key in LISTS:
@@ -129,8 +166,6 @@ def _as_directory_offer(conn, row) -> dict:
         grouped.setdefault((h["opens_at"], h["closes_at"]), []).append(h["day"])
     offer["schedules"] = [{"id": hsds.derived_id("schedule", row["id"], opens, closes), "byday": ",".join(days),
                            "opens_at": opens, "closes_at": closes} for (opens, closes), days in grouped.items()]
-    offer["locations"] = [{"id": hsds.derived_id("location", row["id"], code), "location_type": "physical",
-                           "name": buurt(code).name, "buurt": code} for code in offer["location_buurten"]]
-    if row["virtual"]:
-        offer["locations"].append({"id": hsds.derived_id("location", row["id"], "online"), "location_type": "virtual"})
+    rows = conn.execute(select(places).where(places.c.offer_id == row["id"]).order_by(places.c.buurt)).mappings()
+    offer["locations"] = [_location(place) for place in rows]
     return offer | {"contacts": [], "url": None, "fees_description": None, "eligibility_description": None}

@@ -82,6 +82,11 @@ def test_organizations_and_filters(city):
     assert city.get(f"/hsds/services?organization_id={uuid.uuid4()}").json["total_items"] == 0
     assert city.get("/hsds/services?wijk=WK034406").json["total_items"] >= 1
     assert_valid_page("taxonomy_term", city.get("/hsds/taxonomy_terms?top_only=true").json)
+    places = assert_valid_page("service_at_location", city.get("/hsds/service_at_locations?per_page=100").json)
+    assert len(places) == sum(len(o["locations"]) for p in PARTNERS for o in DEMO_OFFERS[p])
+    for place in places[:5]:
+        assert_valid("service_at_location", city.get(f"/hsds/service_at_locations/{place['id']}").json)
+    assert city.get(f"/hsds/service_at_locations/{uuid.uuid4()}").status_code == 404
     assert city.get(f"/hsds/services/{uuid.uuid4()}").status_code == 404
     assert city.get("/hsds/services?wijk=nope").status_code == 422
     assert city.get("/hsds/").json["version"] == "3.0"
