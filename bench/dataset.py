@@ -18,9 +18,9 @@ BUURTEN = sorted(buurten())
 
 def offer_fields(rng: random.Random, number: int) -> dict:
     """A POST /offers body."""
-    name, description, category, _buurt = TEMPLATES[number % len(TEMPLATES)]
-    return {"name": f"{name} {number}", "description": description, "category": category,
-            "buurt": rng.choice(BUURTEN)}
+    template = TEMPLATES[number % len(TEMPLATES)]
+    return {"name": f"{template['name']} {number}", "description": template["description"],
+            "category": template["category"], "buurt": rng.choice(BUURTEN)}
 
 
 def offer_event(partner: str, fields: dict, user: str = "bench") -> tuple[dict, Event]:

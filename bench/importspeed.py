@@ -2,7 +2,12 @@
 languages in random Utrecht buurten, a contact person on every third) imported by
 `python -m samen030 import` into a fresh SQLite directory, timed from start to exit: reading the files,
 validating every service, and writing every offer with its change log and outbox event in one
-transaction. Run alone: `.venv/bin/python bench/importspeed.py`."""
+transaction. Run alone: `.venv/bin/python bench/importspeed.py`.
+
+`floor(source, tmpdir)` is the reference `make bench` prints next to it: the same CSV files read with
+the csv module and inserted as they are (every column TEXT, one table per file) into a fresh SQLite
+file with the project's pragmas, by plain sqlite3 `executemany` in one transaction, also in a Python
+process of its own timed from start to exit. It checks, maps and logs nothing: a floor, not a rival."""
 import os
 import random
 import re
@@ -50,7 +55,7 @@ def write_csv_set(target: Path, count: int = SERVICES) -> int:
     return sum(len(rows) for rows in tables.values())
 
 
-def measure(tmpdir) -> dict:
+def measure(tmpdir, timeout: float = 1800) -> dict:
     tmpdir = Path(tmpdir)
     source = tmpdir / "hsds-csv"
     rows = write_csv_set(source)
@@ -58,13 +63,46 @@ def measure(tmpdir) -> dict:
     env.pop("DATABASE_SCHEMA", None)
     started = time.perf_counter()
     done = subprocess.run([sys.executable, "-m", "samen030", "import", "--partner", PARTNER.id, str(source)],
-                          env=env, capture_output=True, text=True, timeout=1800)
+                          env=env, capture_output=True, text=True, timeout=timeout)
     seconds = time.perf_counter() - started
     if done.returncode != 0:
         raise RuntimeError(f"samen030 import failed ({done.returncode}): {done.stdout[-2000:]}{done.stderr[-2000:]}")
     phases = {name: float(s) for name, s in PHASE.findall(done.stderr)}
-    return {"services": SERVICES, "csv_rows": rows, "seconds": seconds, "services_per_s": SERVICES / seconds,
+    return {"source": source, "services": SERVICES, "csv_rows": rows, "seconds": seconds, "services_per_s": SERVICES / seconds,
             "csv_rows_per_s": rows / seconds, "validating_s": phases.get("valideren"), "writing_s": phases.get("schrijven")}
+
+
+FLOOR = """
+import csv, sqlite3, sys
+from pathlib import Path
+db = sqlite3.connect(sys.argv[2], isolation_level=None)
+db.execute("PRAGMA journal_mode=WAL")
+db.execute("PRAGMA synchronous=NORMAL")
+db.execute("BEGIN IMMEDIATE")
+rows = 0
+for path in sorted(Path(sys.argv[1]).glob("*.csv")):
+    with path.open(newline="", encoding="utf-8") as f:
+        reader = csv.reader(f)
+        header = next(reader)
+        table = '"' + path.stem + '"'
+        db.execute(f"CREATE TABLE {table} ({', '.join(chr(34) + c + chr(34) + ' TEXT' for c in header)})")
+        data = list(reader)
+        db.executemany(f"INSERT INTO {table} VALUES ({', '.join('?' * len(header))})", data)
+        rows += len(data)
+db.execute("COMMIT")
+print(rows)
+"""
+
+
+def floor(source: Path, tmpdir, timeout: float = 300) -> dict:
+    """Plain sqlite3 executemany of the same CSV rows, timed like the import (see the docstring)."""
+    target = Path(tmpdir) / "floor.sqlite"
+    started = time.perf_counter()
+    done = subprocess.run([sys.executable, "-c", FLOOR, str(source), str(target)], capture_output=True, text=True,
+                          timeout=timeout, check=True)
+    seconds = time.perf_counter() - started
+    rows = int(done.stdout)
+    return {"csv_rows": rows, "seconds": seconds, "csv_rows_per_s": rows / seconds}
 
 
 if __name__ == "__main__":

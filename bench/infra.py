@@ -59,15 +59,16 @@ class Federation:
         with open(self.logs / "nats.log", "ab") as log:
             self.procs["nats"] = start_nats(self.nats_port, self.workdir / "nats", log_file=log)
 
-    def start(self, name: str, args: list[str]) -> None:
-        """Start `python args…` (e.g. ["-m", "samen030", "relay", …]) as its own process group."""
+    def start(self, name: str, args: list[str], env: dict[str, str] | None = None) -> None:
+        """Start `python args…` (e.g. ["-m", "samen030", "relay", …]) as its own process group; `env`
+        overrides some of this process's environment (another federation file, say)."""
         with open(self.logs / f"{name}.log", "ab") as log:
             self.procs[name] = subprocess.Popen([sys.executable, *args], stdout=log, stderr=subprocess.STDOUT,
-                                                start_new_session=True)
+                                                start_new_session=True, env={**os.environ, **(env or {})})
         self.groups.add(name)
 
-    def start_samen030(self, name: str, *args: str) -> None:
-        self.start(name, ["-m", "samen030", *args])
+    def start_samen030(self, name: str, *args: str, env: dict[str, str] | None = None) -> None:
+        self.start(name, ["-m", "samen030", *args], env)
 
     def wait_healthy(self, name: str, port: int, path: str = "/health", timeout: float = 30) -> None:
         wait_for_port(port, self.procs[name], timeout)

@@ -1,4 +1,4 @@
-"""SAMEN030 benchmark (`make bench`): three figures measured in one run on this machine, each printed
+"""SAMEN030 benchmark (`make bench`): five figures measured in one run on this machine, each printed
 beside its target. Targets are reported, never asserted: the exit status is non-zero only on a crash.
 
 The benchmark starts its own federation in a temporary directory: a private nats-server (JetStream,
@@ -19,6 +19,18 @@ time used by processes the benchmark did not start is printed, with a warning ab
    Targets: requests/s ratio gateway/minimal ≥ 0.5 and gateway p99 < 20 ms.
 3. Relay throughput (bench/relaythroughput.py): a 20,000-row outbox backlog drained by Relay, next
    to raw nats-py publish_async of the same messages. Target: ratio relay/raw ≥ 0.25.
+4. City-wide search (bench/citysearch.py, texts from bench/citydata.py): a read model of its own with
+   10,000 offers of 20 partners, in Dutch-ish words ("Koffieochtend in buurthuis De Leeuw"), loaded
+   without NATS: offer.created events built by the directory's own offer_event (→ new_event) applied
+   through readmodel_projection(db).apply in batches of 500. A gateway with a federation file of those
+   20 partners (2 sync gunicorn workers) answers GET /api/v1/search?q=buurthuis&wijk=WK034408 (~2% of
+   the city) and ?q=koffie (~a fifth), each loaded with 32 connections next to the minimal Flask
+   endpoint, measured again beside it. The partners' /health is a stub that answers 200, so no offer
+   is marked stale. Targets: ratio gateway/minimal ≥ 0.5 and p99 < 20 ms.
+5. Import speed (bench/importspeed.py): `samen030 import` of a 10,000-service HSDS CSV set (~112,000
+   rows in 14 files) into a fresh SQLite directory, timed from start to exit: CSV rows/s and
+   services/s, next to a floor — the same CSV rows inserted as text by plain sqlite3 executemany in one
+   transaction, also a process of its own. No target (the floor only shows what the rest costs).
 """
 import asyncio
 import logging
@@ -31,6 +43,8 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+import citysearch
+import importspeed
 import propagation
 import relaythroughput
 import search
@@ -110,6 +124,25 @@ def relay_rows(r: dict) -> list[Row]:
                 f"{r['raw_events_per_s']:.0f} ev/s", ratio, "ratio ≥ 0.25", ratio >= 0.25)]
 
 
+def city_rows(c: dict) -> list[Row]:
+    minimal, rows = c["minimal"], []
+    for name in citysearch.SEARCHES:
+        ours = c[name]
+        ratio = ours["rps"] / minimal["rps"] if minimal["rps"] else float("nan")
+        rows += [Row(f"city search {name}: req/s, 32 conns", f"{ours['rps']:.0f} req/s", f"{minimal['rps']:.0f} req/s",
+                     ratio, "ratio ≥ 0.5", ratio >= 0.5),
+                 Row(f"city search {name}: p99", f"{ours['p99_ms']:.1f} ms", f"{minimal['p99_ms']:.1f} ms",
+                     None, "p99 < 20 ms", ours["p99_ms"] < 20)]
+    return rows
+
+
+def import_rows(i: dict, floor: dict) -> list[Row]:
+    ratio = i["csv_rows_per_s"] / floor["csv_rows_per_s"]
+    return [Row(f"import, {i['services']:,} services: CSV rows/s", f"{i['csv_rows_per_s']:,.0f} rows/s",
+                f"{floor['csv_rows_per_s']:,.0f} rows/s", ratio),
+            Row("import: services/s", f"{i['services_per_s']:,.0f} services/s")]
+
+
 def print_table(rows: list[Row]) -> None:
     cells = [["figure", "ours", "reference", "ratio", "target", "result"]]
     cells += [[r.figure, r.ours, r.reference, "—" if r.ratio is None else f"{r.ratio:.2f}", r.target,
@@ -134,13 +167,13 @@ def main() -> None:
         try:
             log(f"starting nats-server, {len(fed.partners)} directories + relays, projector, gateway …")
             start_federation(fed)
-            log(f"[1/3] propagation: {propagation.WARMUP_OFFERS} + {propagation.OFFERS} offers "
+            log(f"[1/5] propagation: {propagation.WARMUP_OFFERS} + {propagation.OFFERS} offers "
                 f"at {propagation.RATE:.0f} writes/s …")
             prop = asyncio.run(propagation.measure(fed.directory_ports, fed.gateway_port))
             log(f"      {prop['offers']} measured, {prop['lost']} lost, {prop['failed_writes']} failed writes; "
                 f"directory POST p50 {prop['write_p50_ms']:.1f} ms, p99 {prop['write_p99_ms']:.1f} ms; "
                 f"gateway polled {prop['polls_per_s']:.0f} times/s")
-            log("[2/3] search: loading 10,000 offers through outbox → relay → JetStream → projector …")
+            log("[2/5] search: loading 10,000 offers through outbox → relay → JetStream → projector …")
             loaded = search.load_readmodel(fed)
             log(f"      read model: {loaded['offers']:,} offers (incl. figure 1's); rows written in "
                 f"{loaded['write_s']:.1f} s, then through the pipeline in {loaded['pipeline_s']:.1f} s "
@@ -150,10 +183,12 @@ def main() -> None:
             found = search.measure(fed)
             log("      matching offers: " + ", ".join(f"{k} {v}" for k, v in found["matches"].items())
                 + "; errors: " + ", ".join(f"{k} {found[k]['errors']}" for k in ["minimal", *search.SEARCHES]))
-            log("[3/3] relay: 20,000-row outbox backlog vs raw publish_async …")
+            log("[3/5] relay: 20,000-row outbox backlog vs raw publish_async …")
             relay = asyncio.run(relaythroughput.measure(fed.nats_url))
             log(f"      {relay['rows']:,} events of ~{relay['payload_bytes']} bytes: relay {relay['relay_s']:.2f} s, "
                 f"raw {relay['raw_s']:.2f} s; messages in the streams: {relay['stream_messages']}")
+            fed.stop("nats")  # figures 4 and 5 need no bus
+            found_city, imported, floor = run_city_and_import(fed, Path(workdir))
         finally:
             fed.close()
     seconds = time.perf_counter() - began
@@ -161,10 +196,40 @@ def main() -> None:
         log(f"CPU used by processes the benchmark did not start: {foreign:.0%} of the machine"
             + ("  — WARNING: the figures are skewed by that load" if foreign > 0.05 else ""))
     log("")
-    print_table(propagation_rows(prop) + search_rows(found) + relay_rows(relay))
-    log(f"\nsearch reference: minimal Flask `return {{'ok': True}}`, same gunicorn setup (2 sync workers); "
-        f"relay reference: raw nats-py publish_async\n(total {seconds:.0f} s; targets are "
+    print_table(propagation_rows(prop) + search_rows(found) + relay_rows(relay) + city_rows(found_city)
+                + import_rows(imported, floor))
+    log(f"\nsearch and city search reference: minimal Flask `return {{'ok': True}}`, same gunicorn setup "
+        f"(2 sync workers), measured beside each; relay reference: raw nats-py publish_async;\nimport reference: "
+        f"the same CSV rows by plain sqlite3 executemany (a floor)\n(total {seconds:.0f} s; targets are "
         "reported, not asserted)")
+
+
+def run_city_and_import(fed: Federation, workdir: Path) -> tuple:
+    city = citysearch.City(workdir / "city", fed.nats_url)
+    try:
+        log(f"[4/5] city search: {citysearch.OFFERS:,} offers of {len(citysearch.PARTNERS)} partners into a read model "
+            f"of its own, without NATS: offer.created events built by the directory's offer_event (new_event) in a "
+            f"helper process, applied through readmodel_projection(db).apply in batches of {citysearch.BATCH} …")
+        loaded = citysearch.load_readmodel(city)
+        log(f"      {loaded['events']:,} events applied in {loaded['seconds']:.1f} s = {loaded['events_per_s']:.0f} "
+            f"events/s (applying alone {loaded['apply_s']:.1f} s = {loaded['applied_per_s']:.0f} events/s)")
+        log("      load-testing the minimal Flask endpoint and the city gateway (32 connections, 1 s + 5 s each) …")
+        found = citysearch.measure(fed, city)
+        log(f"      read model: {found['offers']:,} offers; matching: "
+            + ", ".join(f"{k} {v}" for k, v in found["matches"].items())
+            + "; errors: " + ", ".join(f"{k} {found[k]['errors']}" for k in ["minimal", *citysearch.SEARCHES])
+            + f"; partners' /health answered 200 by a stub: stale offers {found['stale']}")
+    finally:
+        citysearch.drop(city)
+    log(f"[5/5] import: samen030 import of a {importspeed.SERVICES:,}-service HSDS CSV set into SQLite"
+        + (" (SQLite also under DATABASE_URL)" if os.environ.get("DATABASE_URL") else "") + " …")
+    imports = workdir / "import"
+    imports.mkdir()
+    imported = importspeed.measure(imports, timeout=300)
+    floor = importspeed.floor(imported["source"], imports)
+    log(f"      {imported['csv_rows']:,} CSV rows in {imported['seconds']:.1f} s (validating {imported['validating_s']} s, "
+        f"writing {imported['writing_s']} s); floor: {floor['csv_rows']:,} rows in {floor['seconds']:.2f} s")
+    return found, imported, floor
 
 
 if __name__ == "__main__":
