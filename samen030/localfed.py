@@ -1,4 +1,5 @@
 """`samen030 run`: the whole local federation as separate processes, supervised until Ctrl-C."""
+import ctypes
 import json
 import os
 import signal
@@ -14,6 +15,9 @@ from samen030.kernel.config import load_federation, port_of, var_dir
 from samen030.kernel.natsserver import wait_for_port
 
 
+PR_SET_PDEATHSIG = 1
+
+
 class Supervisor:
     def __init__(self, logs):
         self.logs, self.children, self.stopping = logs, {}, False
@@ -22,7 +26,7 @@ class Supervisor:
     def start(self, name: str, args: list[str]) -> None:
         log = open(self.logs / f"{name}.log", "ab")
         proc = subprocess.Popen([sys.executable, "-m", "samen030", *args], stdout=log, stderr=subprocess.STDOUT,
-                                start_new_session=True)
+                                start_new_session=True, preexec_fn=_die_with_parent)
         self.children[name] = (args, proc)
 
     def restart_dead(self) -> None:
@@ -44,6 +48,15 @@ class Supervisor:
                 proc.wait(timeout=max(0.1, deadline - time.monotonic()))
             except subprocess.TimeoutExpired:
                 proc.kill()
+
+
+def _die_with_parent() -> None:
+    """Children have their own sessions (so Ctrl-C reaches only the supervisor, which stops them in
+    order); on Linux they are also told to stop if the supervisor itself is killed."""
+    try:
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+    except (OSError, AttributeError):
+        pass
 
 
 def wait_healthy(url: str, supervisor: Supervisor, timeout: float = 60) -> None:

@@ -41,8 +41,12 @@ def federation(request, tmp_path_factory):
         assert proc.poll() is None, (workdir / "run.log").read_text()
         yield urls, proc, workdir
     finally:
-        if proc.poll() is None:
-            os.killpg(proc.pid, signal.SIGKILL)
+        if proc.poll() is None:  # a test failed before Ctrl-C was tried: stop it the same way
+            proc.send_signal(signal.SIGINT)
+            try:
+                proc.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                os.killpg(proc.pid, signal.SIGKILL)
         if request.param == "postgresql":
             _drop_schemas(env["DATABASE_URL"], schema_prefix)
 
