@@ -28,7 +28,10 @@ class CitySearch(MethodView):
         """Search the offers of all partners by words, with facets per category and wijk"""
         filters |= offer_filters(language, free, datetime.now(UTRECHT) if open_now else open_at)
         with current_app.extensions["samen030.db"].connect() as conn:
-            items, total, facets = search(conn, search_words(q), filters, page, per_page)
+            words = search_words(q)
+            key = (tuple(words), tuple(sorted(filters.items())), page, per_page)
+            answers = current_app.extensions["samen030.search_answers"]
+            items, total, facets = answers.get(conn, key, lambda: search(conn, words, filters, page, per_page))
             fresh = freshness_by_partner(conn, current_app.extensions["samen030.health"])
         items = [city_offer(item, fresh) for item in items]
         return fast_json({**page_of(items, total, page, per_page), "facets": facets})
