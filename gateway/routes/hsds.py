@@ -72,7 +72,7 @@ def services(page, per_page, full, minimal, search=None, taxonomy_term_id=None, 
                             .limit(per_page).offset((page - 1) * per_page)).mappings().all()
         contents = [_service(conn, row, nested=full) for row in rows]
     if minimal:
-        contents = [{k: s[k] for k in ("id", "name", "status", "organization_id")} for s in contents]
+        contents = [hsds.minimal(service) for service in contents]
     return jsonify(hsds.page(contents, total, page, per_page))
 
 

@@ -67,6 +67,11 @@ def service(offer: dict, partner: Partner, nested: bool = True, changes: list[di
     return prune(result)
 
 
+def minimal(service: dict) -> dict:
+    """A service with only what identifies it (`?minimal=true`)."""
+    return {key: service[key] for key in ("id", "name", "status", "organization_id")}
+
+
 def schedule(row: dict, service_id: str) -> dict:
     return {"id": row["id"], "service_id": service_id, "freq": "WEEKLY", "interval": 1, "wkst": "MO",
             "byday": row["byday"], "opens_at": f"{row['opens_at']}:00", "closes_at": f"{row['closes_at']}:00",

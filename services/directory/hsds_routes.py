@@ -66,7 +66,7 @@ class Services(MethodView):
         rows, total = use_cases.find_offers(_db(), page, per_page, text=search, term=term and term.code, **criteria)
         contents = [hsds.service(row, _partner(), nested=full) for row in rows]
         if minimal:
-            contents = [{k: s[k] for k in ("id", "name", "status", "organization_id")} for s in contents]
+            contents = [hsds.minimal(service) for service in contents]
         return jsonify(hsds.page(contents, total, page, per_page))
 
 
