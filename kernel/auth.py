@@ -52,11 +52,11 @@ def current_principal() -> Principal:
     return principal
 
 
-def require_writer(partner: str) -> Principal:
+def require_writer(partner: str, verb: str = "change") -> Principal:
     """The caller, if they are a coordinator of `partner`; 401/403 otherwise."""
     principal = current_principal()
     if not principal.may_write(partner):
-        abort(403, message=f"A {principal.role} of {principal.partner!r} may not change {partner!r}'s data.")
+        abort(403, message=f"A {principal.role} of {principal.partner!r} may not {verb} {partner!r}'s data.")
     return principal
 
 
@@ -71,3 +71,17 @@ def guard_writes(app, partner: str) -> None:
     def _authenticate_writes():
         if request.method in WRITE_METHODS:
             g.principal = require_writer(partner)
+
+
+PUBLIC_PATHS = ("/health", "/openapi.json", "/docs")
+
+
+def guard_everything(app, partner: str) -> None:
+    """For services that hold personal data: reads need one of the partner's coordinators as well;
+    only the health check and the API description are public."""
+    from flask import g
+
+    @app.before_request
+    def _authenticate_everything():
+        if not request.path.startswith(PUBLIC_PATHS):
+            g.principal = require_writer(partner, "see or change")

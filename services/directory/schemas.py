@@ -1,8 +1,9 @@
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
-from samen030.kernel.geography import UnknownArea, buurt, check_wijk
 from samen030.kernel.privacy import EMAIL, PHONE
 from samen030.kernel.taxonomy import CATEGORIES, TERMS, sub_terms
+from samen030.kernel.validators import (LANGUAGE, PHONE_NUMBER, POSTCODE, TIME, known_area,  # noqa: F401
+                                        known_buurt, known_wijk, not_blank, weekdays)
 from samen030.kernel.web import Text
 
 
@@ -12,43 +13,9 @@ def no_contact_details(value: str) -> None:
                               "belong in the offer's contact fields, which stay with the partner.")
 
 
-def not_blank(value: str) -> None:
-    if not value.strip():
-        raise ValidationError("Must not be blank.")
-
-
-def known_buurt(value: str) -> None:
-    try:
-        buurt(value)
-    except UnknownArea as exc:
-        raise ValidationError(str(exc)) from None
-
-
-def known_area(value: str) -> None:
-    if value.startswith("WK"):
-        known_wijk(value)
-    else:
-        known_buurt(value)
-
-
-def known_wijk(value: str) -> None:
-    try:
-        check_wijk(value)
-    except UnknownArea as exc:
-        raise ValidationError(str(exc)) from None
-
-
 category_field = dict(validate=validate.OneOf(list(CATEGORIES), error="Must be one of: {choices}."),
                       metadata={"description": "SAMEN030 category (top-level taxonomy term code)"})
 STATUSES = ["active", "inactive", "defunct", "temporarily closed"]
-WEEKDAYS = {"MO", "TU", "WE", "TH", "FR", "SA", "SU"}
-TIME = validate.Regexp(r"^([01][0-9]|2[0-3]):[0-5][0-9]$", error="Must be a time as HH:MM.")
-
-
-def weekdays(value: str) -> None:
-    days = value.split(",")
-    if not value or set(days) - WEEKDAYS or len(set(days)) != len(days):
-        raise ValidationError("Must be iCal weekdays separated by commas, e.g. 'MO,WE,FR'.")
 
 
 class LocationSchema(Schema):
@@ -56,8 +23,7 @@ class LocationSchema(Schema):
     location_type = fields.String(load_default="physical", validate=validate.OneOf(["physical", "virtual"]))
     name = Text(validate=validate.Length(max=200), allow_none=True)
     address_1 = Text(validate=validate.Length(max=200), allow_none=True, metadata={"description": "street and number"})
-    postal_code = fields.String(validate=validate.Regexp(r"^[1-9][0-9]{3} ?[A-Z]{2}$", error="Must be a Dutch postcode, e.g. '3526 KL'."),
-                                allow_none=True)
+    postal_code = fields.String(validate=POSTCODE, allow_none=True)
     city = Text(load_default="Utrecht", validate=validate.Length(max=100))
     buurt = fields.String(validate=known_buurt, allow_none=True, metadata={"description": "CBS buurt code"})
     wijk = fields.String(dump_only=True)
@@ -92,7 +58,7 @@ class ContactSchema(Schema):
     name = Text(validate=validate.Length(max=200), allow_none=True)
     title = Text(validate=validate.Length(max=200), allow_none=True)
     email = fields.Email(allow_none=True, validate=validate.Length(max=200))
-    phone = fields.String(allow_none=True, validate=validate.Regexp(r"^\+?[0-9][0-9 -]{5,30}$", error="Not a phone number."))
+    phone = fields.String(allow_none=True, validate=PHONE_NUMBER)
 
 
 class OfferSchema(Schema):
@@ -119,7 +85,7 @@ class OfferSchema(Schema):
     eligibility_description = Text(allow_none=True, validate=[validate.Length(max=1000), no_contact_details])
     minimum_age = fields.Integer(allow_none=True, validate=validate.Range(0, 120))
     maximum_age = fields.Integer(allow_none=True, validate=validate.Range(0, 120))
-    languages = fields.List(fields.String(validate=validate.Regexp(r"^[a-z]{2}$", error="Must be an ISO 639-1 code, e.g. 'nl'.")),
+    languages = fields.List(fields.String(validate=LANGUAGE),
                             load_default=lambda: ["nl"], validate=validate.Length(min=1, max=20))
     locations = fields.List(fields.Nested(LocationSchema), load_default=list, validate=validate.Length(max=20))
     schedules = fields.List(fields.Nested(ScheduleSchema), load_default=list, validate=validate.Length(max=50),

@@ -1,0 +1,44 @@
+"""Field validators more than one service needs: CBS areas, weekly hours, languages, Dutch postcodes
+and phone numbers."""
+from marshmallow import ValidationError, validate
+
+from .geography import UnknownArea, buurt, check_wijk
+
+
+def not_blank(value: str) -> None:
+    if not value.strip():
+        raise ValidationError("Must not be blank.")
+
+
+def known_buurt(value: str) -> None:
+    try:
+        buurt(value)
+    except UnknownArea as exc:
+        raise ValidationError(str(exc)) from None
+
+
+def known_wijk(value: str) -> None:
+    try:
+        check_wijk(value)
+    except UnknownArea as exc:
+        raise ValidationError(str(exc)) from None
+
+
+def known_area(value: str) -> None:
+    if value.startswith("WK"):
+        known_wijk(value)
+    else:
+        known_buurt(value)
+
+
+WEEKDAYS = {"MO", "TU", "WE", "TH", "FR", "SA", "SU"}
+TIME = validate.Regexp(r"^([01][0-9]|2[0-3]):[0-5][0-9]$", error="Must be a time as HH:MM.")
+LANGUAGE = validate.Regexp(r"^[a-z]{2}$", error="Must be an ISO 639-1 code, e.g. 'nl'.")
+POSTCODE = validate.Regexp(r"^[1-9][0-9]{3} ?[A-Z]{2}$", error="Must be a Dutch postcode, e.g. '3526 KL'.")
+PHONE_NUMBER = validate.Regexp(r"^\+?[0-9][0-9 -]{5,30}$", error="Not a phone number.")
+
+
+def weekdays(value: str) -> None:
+    days = value.split(",")
+    if not value or set(days) - WEEKDAYS or len(set(days)) != len(days):
+        raise ValidationError("Must be iCal weekdays separated by commas, e.g. 'MO,WE,FR'.")

@@ -1,0 +1,15 @@
+from samen030.kernel.auth import guard_everything
+from samen030.kernel.database import open_database
+from samen030.kernel.web import create_api_app
+
+from . import routes
+from .tables import metadata
+
+
+def create_app(partner: str, database_url: str | None = None, config: dict | None = None):
+    app, api = create_api_app(__name__, f"SAMEN030 members — {partner}", config)
+    app.config["PARTNER"] = partner
+    app.extensions["samen030.db"] = open_database(partner, "members", metadata, database_url)
+    guard_everything(app, partner)  # reads too: members are personal data
+    api.register_blueprint(routes.blp)
+    return app

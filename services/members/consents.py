@@ -1,0 +1,85 @@
+"""Consents as records: who agreed to what, how and when, and when it was withdrawn. The history is
+never rewritten; whether a purpose is in force is computed from it."""
+import uuid
+from datetime import datetime, timezone
+
+from sqlalchemy import insert, select, update
+from sqlalchemy.engine import Connection
+
+from samen030.kernel import outbox as outbox_rows
+from samen030.kernel.database import Database
+
+from .events import consent_event
+from .members import Erased, load_member
+from .tables import consents, outbox
+
+
+class NoMember(Exception):
+    pass
+
+
+class InvalidWithdrawal(Exception):
+    def __init__(self, field: str, message: str):
+        super().__init__(message)
+        self.errors = {field: [message]}
+
+
+def give_consent(db: Database, partner: str, member_id: str, fields: dict, user: str) -> dict:
+    with db.begin() as conn:
+        member = load_member(conn, member_id)
+        if member is None:
+            raise NoMember()
+        if member["erased_at"]:
+            raise Erased()
+        consent = {**fields, "given_at": fields["given_at"].astimezone(timezone.utc), "id": str(uuid.uuid4()), "member_id": member_id, "withdrawn_at": None,
+                   "withdrawn_how": None, "recorded_at": datetime.now(timezone.utc), "recorded_by": user}
+        conn.execute(insert(consents), consent)
+        outbox_rows.record(conn, outbox, consent_event(partner, "given", consent, consent["given_at"]))
+        return consent
+
+
+def withdraw_consent(db: Database, partner: str, member_id: str, consent_id: str, how: str | None,
+                     at: datetime | None) -> dict | None:
+    """The consent withdrawn now (or at `at`); None if the member has no such consent."""
+    with db.begin() as conn:
+        consent = _load(conn, member_id, consent_id)
+        if consent is None:
+            return None
+        if consent["withdrawn_at"]:
+            raise InvalidWithdrawal("consent_id", "Deze toestemming is al ingetrokken (already withdrawn).")
+        at = at.astimezone(timezone.utc) if at else datetime.now(timezone.utc)
+        if at < consent["given_at"]:
+            raise InvalidWithdrawal("withdrawn_at", "Must not be before the consent was given.")
+        withdraw_in(conn, partner, consent, how, at)
+        return _load(conn, member_id, consent_id)
+
+
+def withdraw_in(conn: Connection, partner: str, consent: dict, how: str | None, at: datetime) -> None:
+    conn.execute(update(consents).where(consents.c.id == consent["id"]).values(withdrawn_at=at, withdrawn_how=how))
+    outbox_rows.record(conn, outbox, consent_event(partner, "withdrawn", consent, at))
+
+
+def consent_history(conn: Connection, member_id: str) -> list[dict]:
+    query = select(consents).where(consents.c.member_id == member_id).order_by(consents.c.given_at, consents.c.id)
+    return [dict(row) for row in conn.execute(query).mappings()]
+
+
+def history(db: Database, member_id: str) -> list[dict]:
+    with db.connect() as conn:
+        return consent_history(conn, member_id)
+
+
+def in_force(db: Database, member_id: str, purpose: str) -> dict:
+    """Whether some consent for `purpose` holds now, and since when (the earliest one still holding)."""
+    now = datetime.now(timezone.utc)
+    holding = [c for c in history(db, member_id) if c["purpose"] == purpose and c["given_at"] <= now
+               and (c["withdrawn_at"] is None or c["withdrawn_at"] > now)]
+    first = holding[0] if holding else None
+    return {"purpose": purpose, "in_force": bool(first), "since": first and first["given_at"],
+            "consent_id": first and first["id"]}
+
+
+def _load(conn: Connection, member_id: str, consent_id: str) -> dict | None:
+    row = conn.execute(select(consents).where(consents.c.id == consent_id,
+                                              consents.c.member_id == member_id)).mappings().first()
+    return dict(row) if row else None

@@ -1,0 +1,126 @@
+"""The members service's use cases: each change to a member and its event commit in one transaction
+(the transactional outbox)."""
+import uuid
+from datetime import datetime, timezone
+
+from sqlalchemy import func, insert, select, update
+from sqlalchemy.engine import Connection
+from sqlalchemy.exc import IntegrityError
+
+from samen030.kernel import outbox as outbox_rows
+from samen030.kernel.database import Database
+from samen030.kernel.geography import buurt
+
+from .events import member_event
+from .schemas import consistency_errors
+from .tables import members, outbox
+
+LISTS = ("languages", "skills")
+
+
+class StaleVersion(Exception):
+    def __init__(self, current: int):
+        super().__init__(f"Het lid is intussen gewijzigd: de versie is nu {current} "
+                         f"(the member was changed meanwhile: its version is now {current}).")
+
+
+class InvalidChange(Exception):
+    def __init__(self, errors: dict):
+        super().__init__(str(errors))
+        self.errors = errors
+
+
+class Erased(Exception):
+    def __init__(self):
+        super().__init__("De gegevens van dit lid zijn gewist; het anonieme record kan niet meer worden gewijzigd "
+                         "(this member's data was erased; the anonymous record cannot be changed).")
+
+
+def _duplicate_number() -> InvalidChange:
+    return InvalidChange({"membership_number": ["Dit lidnummer is al in gebruik (this membership number is taken)."]})
+
+
+def register_member(db: Database, partner: str, fields: dict, user: str) -> dict:
+    now = datetime.now(timezone.utc)
+    member = {**fields, "id": str(uuid.uuid4()), "wijk": _wijk(fields.get("buurt")), "erased_at": None,
+              "version": 1, "created_at": now, "updated_at": now, "updated_by": user}
+    try:
+        with db.begin() as conn:
+            _refuse_taken_number(conn, member["membership_number"], member["id"])
+            conn.execute(insert(members), _row(member))
+            outbox_rows.record(conn, outbox, member_event(partner, "registered", member))
+            return load_member(conn, member["id"])
+    except IntegrityError:  # the same number registered at the same moment
+        raise _duplicate_number() from None
+
+
+def update_member(db: Database, partner: str, member_id: str, changes: dict, user: str) -> dict | None:
+    expected = changes.pop("version")
+    try:
+        with db.begin() as conn:
+            current = load_member(conn, member_id)
+            if current is None:
+                return None
+            if current["erased_at"]:
+                raise Erased()
+            if current["version"] != expected:
+                raise StaleVersion(current["version"])
+            member = {**current, **changes}
+            if errors := consistency_errors(member):
+                raise InvalidChange(errors)
+            if "membership_number" in changes:
+                _refuse_taken_number(conn, member["membership_number"], member_id)
+            member.update(wijk=_wijk(member.get("buurt")), version=expected + 1,
+                          updated_at=datetime.now(timezone.utc), updated_by=user)
+            conn.execute(update(members).where(members.c.id == member_id).values(_row(member)))
+            outbox_rows.record(conn, outbox, member_event(partner, "updated", member))
+            return load_member(conn, member_id)
+    except IntegrityError:
+        raise _duplicate_number() from None
+
+
+def get_member(db: Database, member_id: str) -> dict | None:
+    with db.connect() as conn:
+        return load_member(conn, member_id)
+
+
+def find_members(db: Database, page: int, per_page: int, **filters) -> tuple[list[dict], int]:
+    """A page of members matching every filter given (kind, membership_status, role, buurt, wijk), oldest first."""
+    where = [members.c[name] == value for name, value in filters.items()]
+    with db.connect() as conn:
+        total = conn.execute(select(func.count()).select_from(members).where(*where)).scalar_one()
+        rows = conn.execute(select(members).where(*where).order_by(members.c.created_at, members.c.id)
+                            .limit(per_page).offset((page - 1) * per_page)).mappings()
+        return [_member(row) for row in rows], total
+
+
+def load_member(conn: Connection, member_id: str) -> dict | None:
+    row = conn.execute(select(members).where(members.c.id == member_id)).mappings().first()
+    return _member(row) if row else None
+
+
+def _refuse_taken_number(conn: Connection, number: str, member_id: str) -> None:
+    taken = conn.execute(select(members.c.id).where(members.c.membership_number == number,
+                                                    members.c.id != member_id)).first()
+    if taken:
+        raise _duplicate_number()
+
+
+def _wijk(code: str | None) -> str | None:
+    return buurt(code).wijk_code if code else None
+
+
+def _member(row) -> dict:
+    member = dict(row)
+    for key in LISTS:
+        member[key] = [v for v in (member[key] or "").split(",") if v]
+    member["availability"] = list(member["availability"] or [])
+    return member
+
+
+def _row(member: dict) -> dict:
+    row = {c.name: member.get(c.name) for c in members.columns}
+    for key in LISTS:
+        row[key] = ",".join(member.get(key) or [])
+    row["availability"] = [dict(w) for w in member.get("availability") or []]
+    return row

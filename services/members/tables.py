@@ -1,0 +1,55 @@
+"""A partner's members and their consents. Names and contact details are personal data: they stay in
+this database, are served only to the partner's coordinators, and are removed when a person asks
+(erase keeps the row as an anonymous counted record)."""
+from sqlalchemy import JSON, Column, Date, ForeignKey, Integer, MetaData, String, Table
+
+from samen030.kernel.database import UTCDateTime
+from samen030.kernel.outbox import outbox_table
+
+metadata = MetaData()
+
+members = Table(
+    "members", metadata,
+    Column("id", String(36), primary_key=True),
+    Column("type", String(16), nullable=False),  # person | organisation
+    Column("kind", String(16), nullable=False),
+    Column("membership_number", String(32), unique=True),  # NULL once erased
+    Column("member_since", Date, nullable=False),
+    Column("membership_status", String(16), nullable=False),
+    Column("role", String(16), nullable=False),
+    Column("buurt", String(10)),
+    Column("wijk", String(8)),
+    Column("languages", String(200), nullable=False, default="nl"),  # comma-separated ISO 639-1 codes
+    Column("skills", String(400), nullable=False, default=""),  # comma-separated taxonomy term codes
+    Column("availability", JSON, nullable=False, default=list),  # [{byday, from, until}]
+    Column("trade", String(200)),
+    # personal data
+    Column("name", String(200)),
+    Column("email", String(200)),
+    Column("phone", String(40)),
+    Column("address", String(200)),
+    Column("postcode", String(7)),
+    Column("birth_date", Date),
+    Column("erased_at", UTCDateTime),
+    Column("version", Integer, nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+    Column("updated_by", String(100), nullable=False),
+)
+
+consents = Table(
+    "consents", metadata,
+    Column("id", String(36), primary_key=True),
+    Column("member_id", String(36), ForeignKey("members.id"), nullable=False, index=True),
+    Column("purpose", String(32), nullable=False),
+    Column("how", String(16), nullable=False),  # schriftelijk | mondeling | online
+    Column("given_at", UTCDateTime, nullable=False),
+    Column("withdrawn_at", UTCDateTime),
+    Column("withdrawn_how", String(16)),
+    Column("recorded_at", UTCDateTime, nullable=False),
+    Column("recorded_by", String(100), nullable=False),
+)
+
+outbox = outbox_table(metadata)
+
+PERSONAL_FIELDS = ("name", "email", "phone", "address", "postcode", "birth_date")
