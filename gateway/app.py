@@ -4,7 +4,7 @@ from samen030.kernel.web import create_api_app
 
 from .freshness import PartnerHealth
 from .readmodel import metadata
-from .search_cache import AnswerCache
+from .answer_cache import AnswerCache
 from .routes import hsds, offers, partners, search, writes
 from .search_index import ensure_current
 
@@ -22,7 +22,7 @@ def create_app(database_url: str | None = None, federation=None, config: dict | 
     app.config["FEDERATION"] = federation or load_federation()
     app.extensions["samen030.db"] = open_readmodel(database_url)
     app.extensions["samen030.health"] = PartnerHealth(app.config["FEDERATION"])
-    app.extensions["samen030.search_answers"] = AnswerCache()
+    app.extensions["samen030.answers"] = AnswerCache()
     for module in (offers, partners, search, writes, hsds):
         api.register_blueprint(module.blp)
     return app

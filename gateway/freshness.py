@@ -57,10 +57,14 @@ def _answers(partner) -> bool:
         return False
 
 
-def freshness_by_partner(conn: Connection, health: PartnerHealth) -> dict[str, dict]:
-    """Per partner: the time of its last event applied, and whether it answers (stale when not)."""
-    applied = dict(conn.execute(select(partner_status.c.partner, partner_status.c.last_event_at)).all())
+def read_model_state(conn: Connection, health: PartnerHealth) -> tuple[int, dict[str, dict]]:
+    """The read model's version (events applied so far, raised with every change) and, per partner,
+    the time of its last event applied and whether it answers (stale when not)."""
+    rows = conn.execute(select(partner_status.c.partner, partner_status.c.last_event_at,
+                               partner_status.c.events_applied)).all()
+    applied = {partner: last.isoformat() for partner, last, _count in rows}
     reachable = health.current()
-    return {partner: {"last_event_at": applied.get(partner), "reachable": reachable.get(partner, False),
-                      "stale": not reachable.get(partner, False)}
-            for partner in set(applied) | set(reachable)}
+    freshness = {partner: {"last_event_at": applied.get(partner), "reachable": reachable.get(partner, False),
+                           "stale": not reachable.get(partner, False)}
+                 for partner in set(applied) | set(reachable)}
+    return sum(count for _p, _l, count in rows), freshness

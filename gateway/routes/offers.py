@@ -7,8 +7,8 @@ from sqlalchemy import bindparam, func, select
 
 from samen030.kernel.web import existing_id, fast_json, page_of, page_schema
 
-from ..freshness import freshness_by_partner
-from ..offer_view import city_offer
+from ..freshness import read_model_state
+from ..offer_view import listed, with_freshness
 from ..readmodel import offers
 from ..schemas import CityOfferQuerySchema, CityOfferSchema
 
@@ -26,14 +26,20 @@ class CityOffers(MethodView):
     @blp.response(200, page_schema(CityOfferSchema))
     def get(self, page, per_page, **filters):
         """Search the offers of all partners"""
-        count, page_query = _search_queries(tuple(sorted(filters)))
         with _db().connect() as conn:
-            total = conn.execute(count, filters).scalar_one()
-            rows = conn.execute(page_query, {**filters, "limit": per_page, "offset": (page - 1) * per_page})
-            keys = list(rows.keys())
-            fresh = freshness_by_partner(conn, current_app.extensions["samen030.health"])
-            items = [city_offer(dict(zip(keys, row)), fresh) for row in rows]
-        return fast_json(page_of(items, total, page, per_page))
+            version, fresh = read_model_state(conn, current_app.extensions["samen030.health"])
+            key = ("offers", tuple(sorted(filters.items())), page, per_page)
+            items, total = current_app.extensions["samen030.answers"].get(
+                version, key, lambda: _page(conn, filters, page, per_page))
+        return fast_json(page_of([with_freshness(item, fresh) for item in items], total, page, per_page))
+
+
+def _page(conn, filters: dict, page: int, per_page: int) -> tuple[list, int]:
+    count, page_query = _search_queries(tuple(sorted(filters)))
+    total = conn.execute(count, filters).scalar_one()
+    rows = conn.execute(page_query, {**filters, "limit": per_page, "offset": (page - 1) * per_page})
+    keys = list(rows.keys())
+    return [listed(dict(zip(keys, row))) for row in rows], total
 
 
 @cache
@@ -55,4 +61,5 @@ class CityOffer(MethodView):
             row = conn.execute(select(offers).where(offers.c.id == existing_id(offer_id, "offer"))).mappings().first()
             if row is None:
                 abort(404, message=f"No offer {offer_id!r} in the city's directory.")
-            return city_offer(row, freshness_by_partner(conn, current_app.extensions["samen030.health"]))
+            _version, fresh = read_model_state(conn, current_app.extensions["samen030.health"])
+            return fast_json(with_freshness(listed(row), fresh))

@@ -7,8 +7,8 @@ from flask_smorest import Blueprint
 
 from samen030.kernel.web import fast_json, page_of
 
-from ..freshness import freshness_by_partner
-from ..offer_view import city_offer
+from ..freshness import read_model_state
+from ..offer_view import listed, with_freshness
 from ..schemas import SearchPageSchema, SearchQuerySchema
 from ..search_index import search, search_words
 
@@ -27,14 +27,19 @@ class CitySearch(MethodView):
     def get(self, q, page, per_page, open_now, language=None, free=None, open_at=None, **filters):
         """Search the offers of all partners by words, with facets per category and wijk"""
         filters |= offer_filters(language, free, datetime.now(UTRECHT) if open_now else open_at)
+        words = search_words(q)
         with current_app.extensions["samen030.db"].connect() as conn:
-            words = search_words(q)
-            key = (tuple(words), tuple(sorted(filters.items())), page, per_page)
-            answers = current_app.extensions["samen030.search_answers"]
-            items, total, facets = answers.get(conn, key, lambda: search(conn, words, filters, page, per_page))
-            fresh = freshness_by_partner(conn, current_app.extensions["samen030.health"])
-        items = [city_offer(item, fresh) for item in items]
+            version, fresh = read_model_state(conn, current_app.extensions["samen030.health"])
+            key = ("search", tuple(words), tuple(sorted(filters.items())), page, per_page)
+            items, total, facets = current_app.extensions["samen030.answers"].get(
+                version, key, lambda: _listed(search(conn, words, filters, page, per_page)))
+        items = [with_freshness(item, fresh) for item in items]
         return fast_json({**page_of(items, total, page, per_page), "facets": facets})
+
+
+def _listed(answer):
+    items, total, facets = answer
+    return [listed(item) for item in items], total, facets
 
 
 def offer_filters(language: str | None, free: bool | None, open_at: datetime | None) -> dict:
