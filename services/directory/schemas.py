@@ -4,6 +4,7 @@ from samen030.kernel.privacy import EMAIL, PHONE
 from samen030.kernel.taxonomy import CATEGORIES, TERMS, sub_terms
 from samen030.kernel.validators import (LANGUAGE, PHONE_NUMBER, POSTCODE, TIME, known_area,  # noqa: F401
                                         known_buurt, known_wijk, not_blank, weekdays)
+from samen030.kernel.versioned import VersionedSchema, update_schema, version_field
 from samen030.kernel.web import Text
 
 
@@ -61,7 +62,19 @@ class ContactSchema(Schema):
     phone = fields.String(allow_none=True, validate=PHONE_NUMBER)
 
 
-class OfferSchema(Schema):
+def consistency_errors(offer: dict) -> dict:
+    """What is wrong between an offer's fields; also checked after a partial update is merged."""
+    errors = {}
+    category = offer.get("category")
+    if category and any(TERMS[t].parent != category for t in offer.get("terms") or []):
+        errors["terms"] = [f"Sub-terms must belong to the category: {', '.join(sub_terms(category))}."]
+    low, high = offer.get("minimum_age"), offer.get("maximum_age")
+    if low is not None and high is not None and low > high:
+        errors["maximum_age"] = ["Must not be below minimum_age."]
+    return errors
+
+
+class OfferSchema(VersionedSchema):
     id = fields.String(dump_only=True)
     partner = fields.String(dump_only=True)
     name = Text(required=True, validate=[validate.Length(max=200), not_blank, no_contact_details],
@@ -92,43 +105,15 @@ class OfferSchema(Schema):
                             metadata={"description": "weekly opening hours"})
     contacts = fields.List(fields.Nested(ContactSchema), load_default=list, validate=validate.Length(max=10),
                            metadata={"description": "contact persons (personal data: never on the bus)"})
-    version = fields.Integer(dump_only=True)
-    created_at = fields.DateTime(dump_only=True)
-    updated_at = fields.DateTime(dump_only=True)
-
-    @validates_schema
-    def consistent(self, data, **_kwargs):
-        if errors := consistency_errors(data):
-            raise ValidationError(errors)
+    consistency_errors = staticmethod(consistency_errors)
 
 
-def consistency_errors(offer: dict) -> dict:
-    """What is wrong between an offer's fields; also checked after a partial update is merged."""
-    errors = {}
-    category = offer.get("category")
-    if category and any(TERMS[t].parent != category for t in offer.get("terms") or []):
-        errors["terms"] = [f"Sub-terms must belong to the category: {', '.join(sub_terms(category))}."]
-    low, high = offer.get("minimum_age"), offer.get("maximum_age")
-    if low is not None and high is not None and low > high:
-        errors["maximum_age"] = ["Must not be below minimum_age."]
-    return errors
-
-
-class OfferUpdateSchema(OfferSchema):
-    version = fields.Integer(required=True, validate=validate.Range(min=1, max=2**31),
-                             metadata={"description": "the version you changed; a stale one is refused"})
-
-
-UPDATABLE = tuple(name for name, field in OfferSchema().load_fields.items())
-
-
-def offer_update_schema() -> OfferUpdateSchema:
-    """Only the fields sent are changed (lists are replaced whole); the version is always required."""
-    return OfferUpdateSchema(partial=UPDATABLE)
+def offer_update_schema():
+    return update_schema(OfferSchema)
 
 
 class StatusChangeSchema(Schema):
-    version = fields.Integer(required=True, validate=validate.Range(min=1, max=2**31))
+    version = version_field()
 
 
 class OfferQuerySchema(Schema):

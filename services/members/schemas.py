@@ -6,6 +6,7 @@ from marshmallow import Schema, ValidationError, fields, validate, validates_sch
 from samen030.kernel.taxonomy import TERMS
 from samen030.kernel.validators import (LANGUAGE, PHONE_NUMBER, POSTCODE, TIME, known_buurt, known_wijk,
                                         not_blank, weekdays)
+from samen030.kernel.versioned import VersionedSchema, update_schema
 from samen030.kernel.web import Text
 
 UTRECHT = ZoneInfo("Europe/Amsterdam")
@@ -48,7 +49,22 @@ class AvailabilitySchema(Schema):
             raise ValidationError("Must be later than from.", "until")
 
 
-class MemberSchema(Schema):
+def consistency_errors(member: dict) -> dict:
+    """What is wrong between a member's fields; also checked after a partial update is merged."""
+    errors = {}
+    kind = member.get("kind")
+    if member.get("type") and kind and (member["type"] == "organisation") != (kind == "organisatie"):
+        errors["kind"] = ["An organisation is of kind 'organisatie', a person never."]
+    if kind and kind != "vrijwilliger":
+        for field in ("skills", "availability"):
+            if member.get(field):
+                errors[field] = ["Only volunteers (vrijwilliger) have skills and availability."]
+    if kind and kind != "ondernemer" and member.get("trade"):
+        errors["trade"] = ["Only entrepreneurs (ondernemer) have a trade."]
+    return errors
+
+
+class MemberSchema(VersionedSchema):
     id = fields.String(dump_only=True)
     partner = fields.String(dump_only=True)
     type = fields.String(required=True, validate=one_of(TYPES))
@@ -81,42 +97,11 @@ class MemberSchema(Schema):
     postcode = fields.String(allow_none=True, load_default=None, validate=POSTCODE)
     birth_date = fields.Date(allow_none=True, load_default=None, validate=[_not_in_the_future, _born_since_1900])
     erased_at = fields.DateTime(dump_only=True, metadata={"description": "set once the person's data was erased"})
-    version = fields.Integer(dump_only=True)
-    created_at = fields.DateTime(dump_only=True)
-    updated_at = fields.DateTime(dump_only=True)
-
-    @validates_schema
-    def consistent(self, data, **_kwargs):
-        if errors := consistency_errors(data):
-            raise ValidationError(errors)
+    consistency_errors = staticmethod(consistency_errors)
 
 
-def consistency_errors(member: dict) -> dict:
-    """What is wrong between a member's fields; also checked after a partial update is merged."""
-    errors = {}
-    kind = member.get("kind")
-    if member.get("type") and kind and (member["type"] == "organisation") != (kind == "organisatie"):
-        errors["kind"] = ["An organisation is of kind 'organisatie', a person never."]
-    if kind and kind != "vrijwilliger":
-        for field in ("skills", "availability"):
-            if member.get(field):
-                errors[field] = ["Only volunteers (vrijwilliger) have skills and availability."]
-    if kind and kind != "ondernemer" and member.get("trade"):
-        errors["trade"] = ["Only entrepreneurs (ondernemer) have a trade."]
-    return errors
-
-
-class MemberUpdateSchema(MemberSchema):
-    version = fields.Integer(required=True, validate=validate.Range(min=1, max=2**31),
-                             metadata={"description": "the version you changed; a stale one is refused"})
-
-
-UPDATABLE = tuple(MemberSchema().load_fields)
-
-
-def member_update_schema() -> MemberUpdateSchema:
-    """Only the fields sent are changed (lists are replaced whole); the version is always required."""
-    return MemberUpdateSchema(partial=UPDATABLE)
+def member_update_schema():
+    return update_schema(MemberSchema)
 
 
 class MemberQuerySchema(Schema):
