@@ -10,7 +10,7 @@ from samen030.kernel.consumer import Projection
 from samen030.kernel.database import Database
 from samen030.kernel.events import Event
 
-from .readmodel import applied_events, offers, opening_hours, partner_status, places
+from .readmodel import applied_events, members, offers, opening_hours, partner_status, places
 from .search_index import index_offer
 
 DURABLE = "gateway-readmodel"
@@ -77,9 +77,31 @@ def _with_freshness(handler):
     return apply
 
 
+def apply_member(conn: Connection, event: Event) -> None:
+    data = event.data
+    row = {"id": data["member_id"], "partner": event.partner, "kind": data["kind"], "wijk": data.get("wijk"),
+           "membership_status": data["membership_status"], "skills": ",".join(data.get("skills", [])),
+           "version": data["version"]}
+    current = conn.execute(select(members.c.partner, members.c.version, members.c.erased)
+                           .where(members.c.id == row["id"])).first()
+    if current is None:
+        conn.execute(insert(members).values(row))
+    elif current.partner == event.partner and current.version < row["version"] and not current.erased:
+        conn.execute(update(members).where(members.c.id == row["id"]).values(row))
+
+
+def apply_member_erased(conn: Connection, event: Event) -> None:
+    """The person is gone; the count stays (kind, wijk), the skills go."""
+    conn.execute(update(members).where(members.c.id == event.data["member_id"], members.c.partner == event.partner)
+                 .values(erased=True, skills=""))
+
+
 HANDLERS = {
     "nl.samen030.directory.offer.created.v1": _with_freshness(apply_offer),
     "nl.samen030.directory.offer.updated.v1": _with_freshness(apply_offer),
+    "nl.samen030.members.member.registered.v1": _with_freshness(apply_member),
+    "nl.samen030.members.member.updated.v1": _with_freshness(apply_member),
+    "nl.samen030.members.member.erased.v1": _with_freshness(apply_member_erased),
 }
 
 

@@ -50,6 +50,18 @@ places = Table(  # where an offer is given, as far as events say: a buurt, or on
     Column("buurt", String(10)),  # None: online
 )
 
+members = Table(  # the partners' members as their events describe them: no personal data
+    "members", metadata,
+    Column("id", String(36), primary_key=True),
+    Column("partner", String(32), nullable=False),
+    Column("kind", String(16), nullable=False),
+    Column("wijk", String(8)),
+    Column("membership_status", String(16), nullable=False),
+    Column("skills", String(400), nullable=False, default=""),  # comma-separated taxonomy term codes
+    Column("erased", Boolean, nullable=False, default=False),
+    Column("version", Integer, nullable=False),
+)
+
 partner_status = Table(
     "partner_status", metadata,
     Column("partner", String(32), primary_key=True),

@@ -1,5 +1,6 @@
 """`samen030`: start any partner's service, the gateway, any worker, or the whole local federation."""
 import argparse
+import asyncio
 import os
 import sys
 from pathlib import Path
@@ -20,9 +21,10 @@ def main(argv: list[str] | None = None) -> None:
     gateway = commands.add_parser("gateway", help="serve the gateway's HTTP API")
     _http_options(gateway)
 
-    relay = commands.add_parser("relay", help="publish a service's outbox to the partner's stream")
+    relay = commands.add_parser("relay", help="publish a partner's outboxes to its stream")
     relay.add_argument("--partner", required=True)
-    relay.add_argument("--service", default="directory", choices=_services())
+    relay.add_argument("--service", action="append", choices=_services(),
+                       help="repeatable; default: every service the partner runs")
 
     commands.add_parser("projector", help="keep the gateway's read model up to date from all partners")
 
@@ -94,10 +96,13 @@ def cmd_relay(args) -> None:
     from samen030.kernel.workers import run_worker
     from samen030.registry import service_tables
     federation = load_federation()
-    federation.partner(args.partner)
-    metadata, outbox = service_tables(args.service)
-    db = open_database(args.partner, args.service, metadata)
-    run_worker(Relay(db, outbox, args.partner, args.service, _nats_url(federation, args.partner)).run)
+    partner = federation.partner(args.partner)
+    relays = []
+    for service in args.service or [s for s in partner.services if s in _services()]:
+        metadata, outbox = service_tables(service)
+        db = open_database(args.partner, service, metadata)
+        relays.append(Relay(db, outbox, args.partner, service, _nats_url(federation, args.partner)))
+    run_worker(lambda stop: asyncio.gather(*(relay.run(stop) for relay in relays)))
 
 
 def cmd_projector(_args) -> None:

@@ -16,6 +16,7 @@ from samen030.kernel.natsserver import wait_for_port
 
 
 PR_SET_PDEATHSIG = 1
+MAIN_RESOURCE = {"directory": "offers", "members": "members"}
 
 
 class Supervisor:
@@ -87,8 +88,8 @@ def run_local_federation(load_demo_data: bool = True) -> None:
         for partner in federation.partners.values():
             for service, url in partner.services.items():
                 supervisor.start(f"{partner.id}-{service}", ["serve", service, "--partner", partner.id])
-                supervisor.start(f"{partner.id}-{service}-relay", ["relay", "--partner", partner.id, "--service", service])
                 urls[f"{partner.id} {service}"] = url
+            supervisor.start(f"{partner.id}-relay", ["relay", "--partner", partner.id])
         supervisor.start("gateway", ["gateway"])
         supervisor.start("projector", ["projector"])
         for url in [federation.gateway_url, *urls.values()]:
@@ -117,6 +118,6 @@ def _print_where_to_look(federation, urls, var) -> None:
              f"  gateway         {gw}/api/v1/offers   (API docs: {gw}/docs, spec: {gw}/openapi.json)",
              f"  partners        {gw}/api/v1/partners",
              f"  NATS            {federation.nats_url}"]
-    lines += [f"  {name:<32}{url}/offers" for name, url in urls.items()]
+    lines += [f"  {name:<32}{url}/{MAIN_RESOURCE[name.split()[1]]}" for name, url in urls.items()]
     lines += ["", f"  coordinator tokens: {var / 'tokens.json'}   logs: {var / 'logs'}", "  Ctrl-C stops everything.", ""]
     print("\n".join(lines), flush=True)
