@@ -20,7 +20,6 @@ blp = Blueprint("city-search", __name__, url_prefix="/api/v1/search",
 
 @blp.route("")
 class CitySearch(MethodView):
-    validates_query_characters = True  # q and the filters refuse a NUL with a 422 naming the field
 
     @blp.arguments(SearchQuerySchema(), location="query", as_kwargs=True)
     @blp.response(200, SearchPageSchema)

@@ -190,5 +190,6 @@ def test_bad_input_is_a_422_naming_the_field(gateway, query, field):
     assert list(response.json["errors"]["query"]) == [field]
 
 
-def test_offers_keeps_refusing_a_nul_with_a_400(gateway):
-    assert gateway.test_client().get("/api/v1/offers?wijk=%00").status_code == 400
+def test_offers_names_the_field_with_a_nul(gateway):
+    response = gateway.test_client().get("/api/v1/offers?wijk=%00")
+    assert response.status_code == 422 and list(response.json["errors"]["query"]) == ["wijk"]
