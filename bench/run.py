@@ -106,14 +106,15 @@ def propagation_rows(p: dict) -> list[Row]:
             Row("propagation p99", f"{p['p99_ms']:.1f} ms", target="p99 < 100 ms", met=p["p99_ms"] < 100)]
 
 
-def search_rows(s: dict) -> list[Row]:
-    minimal, rows = s["minimal"], []
-    for name in search.SEARCHES:
-        ours = s[name]
+def load_rows(label: str, results: dict, searches) -> list[Row]:
+    """req/s beside the minimal endpoint's, and p99, for each search of a load test."""
+    minimal, rows = results["minimal"], []
+    for name in searches:
+        ours = results[name]
         ratio = ours["rps"] / minimal["rps"] if minimal["rps"] else float("nan")
-        rows += [Row(f"search {name}: req/s, 32 conns", f"{ours['rps']:.0f} req/s", f"{minimal['rps']:.0f} req/s",
+        rows += [Row(f"{label} {name}: req/s, 32 conns", f"{ours['rps']:.0f} req/s", f"{minimal['rps']:.0f} req/s",
                      ratio, "ratio ≥ 0.5", ratio >= 0.5),
-                 Row(f"search {name}: p99", f"{ours['p99_ms']:.1f} ms", f"{minimal['p99_ms']:.1f} ms",
+                 Row(f"{label} {name}: p99", f"{ours['p99_ms']:.1f} ms", f"{minimal['p99_ms']:.1f} ms",
                      None, "p99 < 20 ms", ours["p99_ms"] < 20)]
     return rows
 
@@ -122,18 +123,6 @@ def relay_rows(r: dict) -> list[Row]:
     ratio = r["relay_events_per_s"] / r["raw_events_per_s"]
     return [Row(f"relay, {r['rows']:,} backlog: events/s", f"{r['relay_events_per_s']:.0f} ev/s",
                 f"{r['raw_events_per_s']:.0f} ev/s", ratio, "ratio ≥ 0.25", ratio >= 0.25)]
-
-
-def city_rows(c: dict) -> list[Row]:
-    minimal, rows = c["minimal"], []
-    for name in citysearch.SEARCHES:
-        ours = c[name]
-        ratio = ours["rps"] / minimal["rps"] if minimal["rps"] else float("nan")
-        rows += [Row(f"city search {name}: req/s, 32 conns", f"{ours['rps']:.0f} req/s", f"{minimal['rps']:.0f} req/s",
-                     ratio, "ratio ≥ 0.5", ratio >= 0.5),
-                 Row(f"city search {name}: p99", f"{ours['p99_ms']:.1f} ms", f"{minimal['p99_ms']:.1f} ms",
-                     None, "p99 < 20 ms", ours["p99_ms"] < 20)]
-    return rows
 
 
 def import_rows(i: dict, floor: dict) -> list[Row]:
@@ -196,7 +185,7 @@ def main() -> None:
         log(f"CPU used by processes the benchmark did not start: {foreign:.0%} of the machine"
             + ("  — WARNING: the figures are skewed by that load" if foreign > 0.05 else ""))
     log("")
-    print_table(propagation_rows(prop) + search_rows(found) + relay_rows(relay) + city_rows(found_city)
+    print_table(propagation_rows(prop) + load_rows("search", found, search.SEARCHES) + relay_rows(relay) + load_rows("city search", found_city, citysearch.SEARCHES)
                 + import_rows(imported, floor))
     log(f"\nsearch and city search reference: minimal Flask `return {{'ok': True}}`, same gunicorn setup "
         f"(2 sync workers), measured beside each; relay reference: raw nats-py publish_async;\nimport reference: "
