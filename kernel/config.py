@@ -21,6 +21,8 @@ class Partner:
     name: str
     services: dict[str, str] = field(default_factory=dict)
     description: str = ""
+    notify_email: tuple[str, ...] = ()  # the coordinators' shared mailbox(es) the notifier writes to
+    webhook: str | None = None  # the partner's webhook, if it configured one
 
     def url(self, service: str) -> str:
         try:
@@ -71,7 +73,10 @@ def load_federation(path: Path | None = None) -> Federation:
             if service not in SERVICES:
                 raise ConfigError(f"partner {pid!r} in {path}: unknown service {service!r}")
             services[service] = env.get(f"SAMEN030_{pid.upper()}_{service.upper()}_URL", url).rstrip("/")
-        partners[pid] = Partner(pid, spec.get("name", pid), services, spec.get("description", ""))
+        notify = spec.get("notify", {})
+        webhook = env.get(f"SAMEN030_{pid.upper()}_WEBHOOK_URL", notify.get("webhook"))
+        partners[pid] = Partner(pid, spec.get("name", pid), services, spec.get("description", ""),
+                                tuple(notify.get("email", ())), webhook or None)
     fed = raw.get("federation", {})
     return Federation(
         gateway_url=env.get("SAMEN030_GATEWAY_URL", fed.get("gateway_url", "http://127.0.0.1:8080")).rstrip("/"),

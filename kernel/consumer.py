@@ -64,16 +64,18 @@ class Projection:
 
 
 async def consume(projection: Projection, nats_url: str, partners: list[str], stop: asyncio.Event,
-                  batch: int = 500) -> None:
-    """Feed `projection` from every partner's stream until `stop` is set."""
+                  batch: int = 500, subjects: str = ">") -> None:
+    """Feed `projection` from every partner's stream until `stop` is set; `subjects` narrows what it
+    reads from each stream (e.g. "requests.request.changed" for samen030.<partner>.requests.request.changed)."""
     nc = await connect(nats_url, projection.name)
     try:
-        await asyncio.gather(*(_consume_stream(nc, projection, p, stop, batch) for p in partners))
+        await asyncio.gather(*(_consume_stream(nc, projection, p, stop, batch, subjects) for p in partners))
     finally:
         await nc.close()
 
 
-async def _consume_stream(nc, projection: Projection, partner: str, stop: asyncio.Event, batch: int) -> None:
+async def _consume_stream(nc, projection: Projection, partner: str, stop: asyncio.Event, batch: int,
+                          subjects: str = ">") -> None:
     js = nc.jetstream()
     config = ConsumerConfig(durable_name=projection.name, ack_policy=AckPolicy.EXPLICIT,
                             deliver_policy=DeliverPolicy.ALL, ack_wait=30, max_ack_pending=20000)
@@ -82,7 +84,7 @@ async def _consume_stream(nc, projection: Projection, partner: str, stop: asynci
         try:
             if sub is None:
                 await ensure_stream(js, partner)
-                sub = await js.pull_subscribe(f"samen030.{partner}.>", durable=projection.name,
+                sub = await js.pull_subscribe(f"samen030.{partner}.{subjects}", durable=projection.name,
                                               stream=stream_name(partner), config=config)
             try:
                 messages = await _fetch(sub, batch)

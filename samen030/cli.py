@@ -26,6 +26,8 @@ def main(argv: list[str] | None = None) -> None:
     relay.add_argument("--service", action="append", choices=_services(),
                        help="repeatable; default: every service the partner runs")
 
+    followup = commands.add_parser("followup", help="a partner's follow-up: answers to its referrals, overdue reminders")
+    followup.add_argument("--partner", required=True)
     commands.add_parser("projector", help="keep the gateway's read model up to date from all partners")
 
     nats = commands.add_parser("nats", help="run the embedded nats-server with JetStream")
@@ -103,6 +105,18 @@ def cmd_relay(args) -> None:
         db = open_database(args.partner, service, metadata)
         relays.append(Relay(db, outbox, args.partner, service, _nats_url(federation, args.partner)))
     run_worker(lambda stop: asyncio.gather(*(relay.run(stop) for relay in relays)))
+
+
+def cmd_followup(args) -> None:
+    from samen030.helprequests.followup_worker import run_followup
+    from samen030.helprequests.tables import metadata
+    from samen030.kernel.database import open_database
+    from samen030.kernel.workers import run_worker
+    federation = load_federation()
+    federation.partner(args.partner).url("requests")
+    db = open_database(args.partner, "requests", metadata)
+    others = [p.id for p in federation.partners.values() if p.id != args.partner and "requests" in p.services]
+    run_worker(lambda stop: run_followup(db, args.partner, others, _nats_url(federation, args.partner), stop))
 
 
 def cmd_projector(_args) -> None:
@@ -209,6 +223,7 @@ def cmd_export(args) -> None:
     print(f"{count} aanbod geëxporteerd naar {args.out} ({count} offers exported).", file=sys.stderr)
 
 
-COMMANDS = {"serve": cmd_serve, "gateway": cmd_gateway, "relay": cmd_relay, "projector": cmd_projector,
+COMMANDS = {"serve": cmd_serve, "gateway": cmd_gateway, "relay": cmd_relay, "followup": cmd_followup,
+            "projector": cmd_projector,
             "nats": cmd_nats, "run": cmd_run, "token": cmd_token, "demo": cmd_demo, "import": cmd_import,
             "export": cmd_export}

@@ -16,7 +16,7 @@ from samen030.kernel.natsserver import wait_for_port
 
 
 PR_SET_PDEATHSIG = 1
-MAIN_RESOURCE = {"directory": "offers", "members": "members"}
+MAIN_RESOURCE = {"directory": "offers", "requests": "requests", "members": "members"}
 
 
 class Supervisor:
@@ -90,6 +90,8 @@ def run_local_federation(load_demo_data: bool = True) -> None:
                 supervisor.start(f"{partner.id}-{service}", ["serve", service, "--partner", partner.id])
                 urls[f"{partner.id} {service}"] = url
             supervisor.start(f"{partner.id}-relay", ["relay", "--partner", partner.id])
+            if "requests" in partner.services:
+                supervisor.start(f"{partner.id}-followup", ["followup", "--partner", partner.id])
         supervisor.start("gateway", ["gateway"])
         supervisor.start("projector", ["projector"])
         for url in [federation.gateway_url, *urls.values()]:

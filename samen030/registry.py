@@ -1,7 +1,8 @@
 """Which services exist, how to build each one's app and where its outbox is."""
 from importlib import import_module
 
-SERVICE_MODULES = {"directory": "samen030.directory", "members": "samen030.members"}
+SERVICE_MODULES = {"directory": "samen030.directory", "requests": "samen030.helprequests",
+                   "members": "samen030.members"}
 
 
 def known_services() -> list[str]:

@@ -13,6 +13,10 @@ EVENT_SCHEMAS = {
     "nl.samen030.members.member.erased.v1": "members.member.erased.v1.json",
     "nl.samen030.members.consent.given.v1": "members.consent.v1.json",
     "nl.samen030.members.consent.withdrawn.v1": "members.consent.v1.json",
+    "nl.samen030.requests.request.received.v1": "requests.request.v1.json",
+    "nl.samen030.requests.request.changed.v1": "requests.request.v1.json",
+    "nl.samen030.requests.request.overdue.v1": "requests.request.overdue.v1.json",
+    "nl.samen030.requests.referral.sent.v1": "requests.referral.sent.v1.json",
 }
 
 

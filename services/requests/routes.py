@@ -1,0 +1,197 @@
+"""The requests API. Every endpoint needs a coordinator of this partner (app.py), except the handover
+of a referral, which another partner's requests service makes."""
+from datetime import datetime, timezone
+
+from flask import current_app, g
+from flask.views import MethodView
+from flask_smorest import Blueprint, abort
+
+from samen030.kernel.web import PageArgs, existing_id, page_of, page_schema
+
+from . import consents, help_requests as use_cases, peers, referrals
+from .followup import is_overdue
+from .lifecycle import API_ACTIONS, LABELS, InvalidTransition, possible_actions
+from .schemas import (ConsentRecordSchema, HandoverAnswerSchema, HandoverSchema, IntakeSchema, MoveSchema,
+                      ReferralSchema, ReferSchema, RequestQuerySchema, RequestSchema, TransitionSchema)
+
+blp = Blueprint("requests", __name__, url_prefix="/requests", description="The partner's help requests (hulpvragen)")
+inbound = Blueprint("incoming-referrals", __name__, url_prefix="/incoming-referrals",
+                    description="Referrals handed over by other partners' requests services")
+RequestPage = page_schema(RequestSchema)
+SECURITY = [{"bearer": []}]
+
+
+def _db():
+    return current_app.extensions["samen030.db"]
+
+
+def _partner() -> str:
+    return current_app.config["PARTNER"]
+
+
+def _shown(request: dict) -> dict:
+    return {**request, "partner": _partner(), "status_label": LABELS[request["status"]],
+            "possible_actions": possible_actions(request["status"], request["origin"] == "referral"),
+            "overdue": is_overdue(request, datetime.now(timezone.utc))}
+
+
+def _request_id(request_id: str) -> str:
+    """The request's id, or a 404 when there is no such request here."""
+    checked = existing_id(request_id, "request")
+    if use_cases.get_request(_db(), checked) is None:
+        _not_found(request_id)
+    return checked
+
+
+def _not_found(request_id: str):
+    abort(404, message=f"Geen hulpvraag {request_id[:64]!r} bij {_partner()} (no such request).")
+
+
+def _unavailable(exc: Exception):
+    abort(503, message=f"{exc} Er is niets veranderd; probeer het opnieuw (nothing changed; retry).")
+
+
+@blp.route("")
+class Requests(MethodView):
+    @blp.arguments(RequestQuerySchema, location="query")
+    @blp.arguments(PageArgs, location="query", as_kwargs=True)
+    @blp.response(200, RequestPage)
+    @blp.doc(security=SECURITY)
+    def get(self, filters, page, per_page):
+        """List the partner's requests; `overdue=true` for those past their first-contact deadline"""
+        rows, total = use_cases.find_requests(_db(), page, per_page, **filters)
+        return page_of([_shown(r) for r in rows], total, page, per_page)
+
+    @blp.arguments(IntakeSchema)
+    @blp.response(201, RequestSchema)
+    @blp.doc(security=SECURITY)
+    def post(self, fields):
+        """Take in a resident's question (intake)"""
+        fields["member_id"] = fields["member_id"] and str(fields["member_id"])
+        return _shown(use_cases.take_in(_db(), _partner(), fields, g.principal.user))
+
+
+@blp.route("/<request_id>")
+@blp.response(200, RequestSchema)
+@blp.doc(security=SECURITY, summary="Show one request")
+def show(request_id):
+    request = use_cases.get_request(_db(), existing_id(request_id, "request"))
+    if request is None:
+        _not_found(request_id)
+    return _shown(request)
+
+
+@blp.route("/<request_id>/history")
+@blp.response(200, TransitionSchema(many=True))
+@blp.doc(security=SECURITY, summary="Every move of the request: who, when, why")
+def history(request_id):
+    return use_cases.history(_db(), _request_id(request_id))
+
+
+@blp.route("/<request_id>/consents")
+@blp.response(200, ConsentRecordSchema(many=True))
+@blp.doc(security=SECURITY, summary="The consents given at intake, and when they were withdrawn")
+def consent_history(request_id):
+    return consents.history(_db(), _request_id(request_id))
+
+
+@blp.route("/<request_id>/consents/<purpose>/withdraw", methods=["POST"])
+@blp.response(200, ConsentRecordSchema(many=True))
+@blp.doc(security=SECURITY, summary="The resident withdraws a consent given at intake")
+def withdraw_consent(request_id, purpose):
+    if purpose not in consents.PURPOSES:
+        abort(404, message=f"Onbekend doel {purpose[:64]!r} (unknown purpose): {', '.join(consents.PURPOSES)}.")
+    history = consents.withdraw(_db(), _request_id(request_id), purpose)
+    if history is None:
+        abort(409, message=f"Er is geen toestemming {purpose!r} van kracht (no such consent in force).")
+    return history
+
+
+def _move_view(action: str):
+    @blp.route(f"/<request_id>/{action}", methods=["POST"], endpoint=action)
+    @blp.arguments(MoveSchema)
+    @blp.response(200, RequestSchema)
+    @blp.doc(security=SECURITY, summary=f"{action.capitalize()} the request (see the states in services/requests/README.md)")
+    def view(body, request_id):
+        try:
+            request = use_cases.move(_db(), _partner(), existing_id(request_id, "request"), action, g.principal.user,
+                                     body["reason"], body["version"])
+        except (InvalidTransition, use_cases.StaleVersion) as exc:
+            abort(409, message=str(exc))
+        if request is None:
+            _not_found(request_id)
+        return _shown(request)
+    return view
+
+
+for _action in API_ACTIONS:
+    if _action != "refer":
+        _move_view(_action)
+
+
+@blp.route("/<request_id>/refer", methods=["POST"])
+@blp.arguments(ReferSchema)
+@blp.response(201, ReferralSchema)
+@blp.doc(security=SECURITY, summary="Refer the request to another partner's offer (warm handover)",
+         description="With the resident's consent the question and the contact details it covers go to the other "
+                     "partner's requests service; without it only the anonymous question goes, and the answer "
+                     "holds the other partner's contact details for the resident. 503 when the other partner "
+                     "is down: nothing changed, retry.")
+def refer(body, request_id):
+    try:
+        referral = referrals.refer(_db(), _partner(), existing_id(request_id, "request"), str(body["offer_id"]),
+                                   body["reason"], g.principal.user)
+    except InvalidTransition as exc:
+        abort(409, message=str(exc))
+    except referrals.CannotRefer as exc:
+        abort(422, errors={"json": exc.errors}, message=str(exc))
+    except peers.PeerUnavailable as exc:
+        _unavailable(exc)
+    except peers.PeerRefused as exc:
+        abort(502, message=str(exc))
+    if referral is None:
+        _not_found(request_id)
+    return referral
+
+
+@blp.route("/<request_id>/referrals")
+@blp.response(200, ReferralSchema(many=True))
+@blp.doc(security=SECURITY, summary="The request's referrals, with what was shared")
+def request_referrals(request_id):
+    return referrals.list_referrals(_db(), _request_id(request_id))
+
+
+@blp.route("/<request_id>/suggestions")
+@blp.response(200)
+@blp.doc(security=SECURITY, summary="Offers in the city that fit the request, with the reasons")
+def suggestions(request_id):
+    request = use_cases.get_request(_db(), _request_id(request_id))
+    gateway = peers.federation().gateway_url
+    params = {"category": request["category"], "buurt": request["buurt"], "languages": ",".join(request["languages"])}
+    if request["terms"]:
+        params["terms"] = ",".join(request["terms"])
+    try:
+        answer = peers.call("GET", f"{gateway}/api/v1/suggestions", _partner(), "de gateway", params=params)
+    except peers.PeerUnavailable as exc:
+        _unavailable(exc)
+    except peers.PeerRefused as exc:
+        abort(502, message=str(exc))
+    return {"request_id": request["id"], "offers": (answer or {}).get("suggestions", [])}
+
+
+@inbound.route("", methods=["POST"])
+@inbound.arguments(HandoverSchema)
+@inbound.response(201, HandoverAnswerSchema)
+@inbound.doc(security=SECURITY, summary="Another partner hands over a referral (point to point)",
+             description="Only for another partner's requests service, with that partner's token. The same "
+                         "referral_id again answers 200 with the request made the first time.")
+def receive_referral(handover):
+    handover["referral_id"] = str(handover["referral_id"])
+    handover["offer_id"] = handover["offer_id"] and str(handover["offer_id"])
+    referral_id = handover["referral_id"]
+    try:
+        request, created = referrals.receive(_db(), _partner(), g.principal.partner, handover, g.principal.user)
+    except referrals.CannotRefer as exc:
+        abort(409, message=str(exc))
+    received = [f for f in referrals.SHAREABLE if request.get(f)]
+    return {"request_id": request["id"], "referral_id": referral_id, "received": received}, 201 if created else 200

@@ -1,0 +1,100 @@
+"""Partner services and the gateway as real HTTP servers in threads of the test process, on this
+test's databases, with a federation file naming them: enough for point-to-point calls between
+services (referrals, consent checks, suggestions) without starting processes."""
+import threading
+from pathlib import Path
+
+from sqlalchemy import select
+from werkzeug.serving import make_server
+
+from samen030.kernel.natsserver import free_port
+
+NAMES = {"wijkinformatiepunt": "Stichting Wijkinformatiepunt Utrecht", "powerbypeers": "Power by Peers",
+         "krachtstation": "Krachtstation Kanaleneiland"}
+
+
+class LiveServer:
+    def __init__(self, app, port: int):
+        self.app, self.port = app, port
+        self.url = f"http://127.0.0.1:{port}"
+        self.server = None
+
+    def start(self) -> "LiveServer":
+        self.server = make_server("127.0.0.1", self.port, self.app, threaded=True)
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        return self
+
+    def stop(self) -> None:
+        if self.server:
+            self.server.shutdown()
+            self.server.server_close()
+            self.server = None
+
+
+class City:
+    """A federation of `partners` with the given services each, plus the gateway; start what you need."""
+
+    def __init__(self, databases, monkeypatch, workdir: Path, partners: dict[str, tuple[str, ...]]):
+        self.databases, self.monkeypatch, self.partners = databases, monkeypatch, partners
+        self.ports = {(p, s): free_port() for p, services in partners.items() for s in services}
+        self.gateway_port = free_port()
+        self.servers: dict[tuple[str, str], LiveServer] = {}
+        lines = ["[federation]", f'gateway_url = "http://127.0.0.1:{self.gateway_port}"',
+                 f'nats_url = "nats://127.0.0.1:{free_port()}"']
+        for partner, services in partners.items():
+            urls = ", ".join(f'{s} = "http://127.0.0.1:{self.ports[(partner, s)]}"' for s in services)
+            lines += [f"[partners.{partner}]", f'name = "{NAMES.get(partner, partner)}"', f"services = {{ {urls} }}"]
+        path = workdir / "federation.toml"
+        path.write_text("\n".join(lines) + "\n")
+        monkeypatch.setenv("SAMEN030_FEDERATION", str(path))
+        self.gateway = self._app("city", "gateway")
+        self.apps = {key: self._app(*key) for key in self.ports}
+        from samen030.gateway.projector import readmodel_projection
+        self.projection = readmodel_projection(self.gateway.extensions["samen030.db"])
+        self.synced: set = set()
+
+    def _app(self, partner: str, service: str):
+        from samen030.registry import service_app
+        if schema := self.databases.schema(partner, service):
+            self.monkeypatch.setenv("DATABASE_SCHEMA", schema)
+        if service == "gateway":
+            from samen030.gateway.app import create_app
+            app = create_app(self.databases.url(partner, service), config={"TESTING": True})
+        else:
+            app = service_app(service, partner, self.databases.url(partner, service))
+            app.config["TESTING"] = True
+        self.databases.opened.append(app.extensions["samen030.db"])
+        return app
+
+    def start(self, partner: str, service: str) -> LiveServer:
+        server = self.servers.get((partner, service)) or LiveServer(self.apps[(partner, service)], self.ports[(partner, service)])
+        self.servers[(partner, service)] = server.start()
+        return server
+
+    def stop(self, partner: str, service: str) -> None:
+        self.servers[(partner, service)].stop()
+
+    def start_gateway(self) -> LiveServer:
+        self.servers[("city", "gateway")] = LiveServer(self.gateway, self.gateway_port).start()
+        return self.servers[("city", "gateway")]
+
+    def client(self, partner: str, service: str):
+        return self.apps[(partner, service)].test_client()
+
+    def outbox(self, partner: str, service: str) -> list[tuple[int, bytes, str]]:
+        from samen030.registry import service_tables
+        _metadata, outbox = service_tables(service)
+        with self.apps[(partner, service)].extensions["samen030.db"].connect() as conn:
+            return conn.execute(select(outbox.c.seq, outbox.c.payload, outbox.c.nats_subject).order_by(outbox.c.seq)).all()
+
+    def sync_gateway(self) -> None:
+        """Apply every service's new events at the gateway, as relay and projector would."""
+        for partner, service in self.ports:
+            rows = [(p, s) for seq, p, s in self.outbox(partner, service) if (partner, service, seq) not in self.synced]
+            self.synced.update((partner, service, seq) for seq, _p, _s in self.outbox(partner, service))
+            if rows:
+                self.projection.apply(rows)
+
+    def close(self) -> None:
+        for server in self.servers.values():
+            server.stop()
