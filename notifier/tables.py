@@ -1,0 +1,41 @@
+"""The notifier's database (city-wide, `open_database("city", "notifier", …)`): the deliveries it owes,
+the events it applied, and the referrals it saw sent (ids only, to link an outcome to the sender's request)."""
+from sqlalchemy import Column, Index, Integer, MetaData, String, Table, Text
+
+from samen030.kernel.consumer import tracking_table
+from samen030.kernel.database import UTCDateTime
+
+metadata = MetaData()
+
+PENDING, SENT, FAILED = "pending", "sent", "failed"
+EMAIL, WEBHOOK = "email", "webhook"
+
+deliveries = Table(
+    "deliveries", metadata,
+    Column("id", String(36), primary_key=True),  # uuid5(event id, channel + recipient): one per event and recipient
+    Column("event_id", String(36), nullable=False, index=True),
+    Column("event_type", String(80), nullable=False),
+    Column("kind", String(24), nullable=False),  # referral_received | referral_accepted | referral_declined | overdue
+    Column("partner", String(32), nullable=False),  # the partner being told
+    Column("channel", String(8), nullable=False),  # email | webhook
+    Column("recipient", String(500), nullable=False),  # an address, or the webhook URL
+    Column("subject", String(300)),  # email
+    Column("body", Text),  # email: the text; webhook: the JSON body, signed as it is stored
+    Column("status", String(8), nullable=False),  # pending | sent | failed
+    Column("attempts", Integer, nullable=False, default=0),
+    Column("next_attempt_at", UTCDateTime, nullable=False),  # also the lease of a send in progress
+    Column("last_error", Text),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("sent_at", UTCDateTime),
+    Index("deliveries_due", "status", "next_attempt_at"),
+)
+
+referrals_sent = Table(  # from requests.referral.sent: which request at the sender a referral came from
+    "referrals_sent", metadata,
+    Column("referral_id", String(36), primary_key=True),
+    Column("partner", String(32), nullable=False),  # the sender (A)
+    Column("request_id", String(36), nullable=False),  # A's request
+    Column("to_partner", String(32), nullable=False),  # B
+)
+
+applied_events = tracking_table(metadata)

@@ -1,0 +1,39 @@
+"""The notifier worker: the durable consumer (events → deliveries) and the sender (deliveries → SMTP
+and webhooks) in one asyncio process, on one database."""
+import asyncio
+import os
+from datetime import timedelta
+
+from samen030.kernel.config import Federation, load_federation
+from samen030.kernel.consumer import consume
+from samen030.kernel.database import Database, open_database
+
+from .sender import Policy, Sender
+from .subscriber import Notifier, NotifierProjection
+from .tables import metadata
+
+
+def open_notifier_db(url: str | None = None, schema: str | None = None) -> Database:
+    """var/city/notifier.sqlite, or schema city_notifier where DATABASE_URL names PostgreSQL."""
+    return open_database("city", "notifier", metadata, url, schema)
+
+
+def max_age_from_env() -> timedelta | None:
+    """Events older than this (SAMEN030_NOTIFY_MAX_AGE_HOURS, default a week; 0: no limit) are applied
+    without telling anyone, so a notifier started on a long stream history does not mail the past."""
+    hours = float(os.environ.get("SAMEN030_NOTIFY_MAX_AGE_HOURS", 24 * 7))
+    return timedelta(hours=hours) if hours > 0 else None
+
+
+async def serve(stop: asyncio.Event, *, federation: Federation | None = None, nats_url: str | None = None,
+                db: Database | None = None, policy: Policy | None = None,
+                max_age: timedelta | None | str = "env") -> None:
+    """Consume every partner's stream and send what is due, until `stop` is set."""
+    federation = federation or load_federation()
+    db = db or open_notifier_db()
+    wake = asyncio.Event()
+    notifier = Notifier(federation, max_age_from_env() if max_age == "env" else max_age)
+    projection = NotifierProjection(db, notifier, wake.set)
+    sender = Sender(db, policy or Policy.from_env())
+    await asyncio.gather(consume(projection, nats_url or federation.nats_url, list(federation.partners), stop),
+                         sender.run(stop, wake))
