@@ -7,6 +7,8 @@ last byte of the response. Requests completing inside the measured period count.
 
 Run it in its own process so it shares no GIL with the servers or the benchmark driver:
     python bench/loadgen.py --port 8000 --path '/api/v1/offers?wijk=WK034408' --connections 32
+    python bench/loadgen.py --port 8132 --path /requests --method POST --json '{"…": "…"}' \
+        --header 'Authorization: Bearer …' --ok 201
 """
 import argparse
 import asyncio
@@ -14,7 +16,7 @@ import json
 import math
 import time
 
-from rawhttp import Connection, build_request
+from rawhttp import Connection, build_request, json_request
 
 
 def percentile(values: list[float], pct: float) -> float:
@@ -26,7 +28,7 @@ def percentile(values: list[float], pct: float) -> float:
 
 
 async def _client(host: str, port: int, request: bytes, measure_from: float, until: float,
-                  latencies: list[float], outcomes: dict) -> None:
+                  latencies: list[float], outcomes: dict, ok: int) -> None:
     conn = Connection(host, port)
     try:
         while (started := time.perf_counter()) < until:
@@ -39,21 +41,23 @@ async def _client(host: str, port: int, request: bytes, measure_from: float, unt
             finished = time.perf_counter()
             if measure_from <= finished <= until:
                 outcomes[status] = outcomes.get(status, 0) + 1
-                if status == 200:
+                if status == ok:
                     latencies.append(finished - started)
     finally:
         conn.close()
 
 
-async def run_load(host: str, port: int, path: str, connections: int, warmup: float, duration: float) -> dict:
-    request = build_request("GET", host, port, path)
+async def run_load(host: str, port: int, path: str, connections: int, warmup: float, duration: float,
+                   method: str = "GET", body: dict | None = None, headers: dict | None = None, ok_status: int = 200) -> dict:
+    request = (json_request(method, host, port, path, body, headers) if body is not None
+               else build_request(method, host, port, path, headers=headers))
     measure_from = time.perf_counter() + warmup
     until = measure_from + duration
     latencies: list[float] = []
     outcomes: dict = {}
-    clients = [_client(host, port, request, measure_from, until, latencies, outcomes) for _ in range(connections)]
+    clients = [_client(host, port, request, measure_from, until, latencies, outcomes, ok_status) for _ in range(connections)]
     await asyncio.wait_for(asyncio.gather(*clients), timeout=warmup + duration + 15)
-    ok = outcomes.get(200, 0)
+    ok = outcomes.get(ok_status, 0)
     return {"path": path, "connections": connections, "duration_s": duration, "ok": ok,
             "errors": sum(outcomes.values()) - ok, "outcomes": {str(k): v for k, v in outcomes.items()},
             "rps": ok / duration, "p50_ms": percentile(latencies, 50) * 1000,
@@ -68,8 +72,15 @@ def main() -> None:
     parser.add_argument("--connections", type=int, default=32)
     parser.add_argument("--warmup", type=float, default=1.0)
     parser.add_argument("--duration", type=float, default=5.0)
+    parser.add_argument("--method", default="GET")
+    parser.add_argument("--json", help="a JSON body to send with every request")
+    parser.add_argument("--header", action="append", default=[], help="'Name: value', repeatable")
+    parser.add_argument("--ok", type=int, default=200, help="the status that counts as success")
     args = parser.parse_args()
-    result = asyncio.run(run_load(args.host, args.port, args.path, args.connections, args.warmup, args.duration))
+    headers = dict(h.split(": ", 1) for h in args.header)
+    body = json.loads(args.json) if args.json else None
+    result = asyncio.run(run_load(args.host, args.port, args.path, args.connections, args.warmup, args.duration,
+                                  args.method, body, headers, args.ok))
     print(json.dumps(result))
 
 

@@ -28,6 +28,13 @@ def main(argv: list[str] | None = None) -> None:
 
     followup = commands.add_parser("followup", help="a partner's follow-up: answers to its referrals, overdue reminders")
     followup.add_argument("--partner", required=True)
+    commands.add_parser("notifier", help="tell partners' coordinators about referrals and overdue requests")
+    sink = commands.add_parser("smtp-sink", help="a local SMTP server keeping every mail in var/mail/")
+    sink.add_argument("--port", type=int)
+    sink.add_argument("--directory", type=Path)
+    notes = commands.add_parser("notifications", help="the notifier's deliveries (all, or --failed); --retry failed ones")
+    notes.add_argument("--failed", action="store_true")
+    notes.add_argument("--retry", nargs="*", metavar="ID", help="these failed deliveries (or all) once more")
     commands.add_parser("projector", help="keep the gateway's read model up to date from all partners")
 
     nats = commands.add_parser("nats", help="run the embedded nats-server with JetStream")
@@ -117,6 +124,24 @@ def cmd_followup(args) -> None:
     db = open_database(args.partner, "requests", metadata)
     others = [p.id for p in federation.partners.values() if p.id != args.partner and "requests" in p.services]
     run_worker(lambda stop: run_followup(db, args.partner, others, _nats_url(federation, args.partner), stop))
+
+
+def cmd_notifier(_args) -> None:
+    from samen030.notifier.commands import run_notifier
+    run_notifier(_nats_url(load_federation(), GATEWAY_USER))  # reads every stream, like the projector
+
+
+def cmd_smtp_sink(args) -> None:
+    from samen030.notifier.commands import run_smtp_sink
+    run_smtp_sink(args.port, args.directory)
+
+
+def cmd_notifications(args) -> None:
+    from samen030.notifier.commands import format_deliveries, list_deliveries, retry_deliveries
+    if args.retry is not None:
+        print(f"{retry_deliveries(args.retry or None)} failed deliveries will be tried again")
+    else:
+        print(format_deliveries(list_deliveries("failed" if args.failed else None)))
 
 
 def cmd_projector(_args) -> None:
@@ -224,6 +249,7 @@ def cmd_export(args) -> None:
 
 
 COMMANDS = {"serve": cmd_serve, "gateway": cmd_gateway, "relay": cmd_relay, "followup": cmd_followup,
-            "projector": cmd_projector,
+            "projector": cmd_projector, "notifier": cmd_notifier, "smtp-sink": cmd_smtp_sink,
+            "notifications": cmd_notifications,
             "nats": cmd_nats, "run": cmd_run, "token": cmd_token, "demo": cmd_demo, "import": cmd_import,
             "export": cmd_export}

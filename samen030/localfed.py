@@ -6,13 +6,16 @@ import signal
 import subprocess
 import sys
 import time
+from urllib.parse import urlsplit
 
 import requests as http
 
 from samen030.demo import load_demo
+from samen030.demo_requests import load_demo_requests
 from samen030.kernel.auth import issue_token
 from samen030.kernel.config import load_federation, port_of, var_dir
 from samen030.kernel.natsserver import wait_for_port
+from samen030.notifier.mail import smtp_url
 
 
 PR_SET_PDEATHSIG = 1
@@ -94,10 +97,16 @@ def run_local_federation(load_demo_data: bool = True) -> None:
                 supervisor.start(f"{partner.id}-followup", ["followup", "--partner", partner.id])
         supervisor.start("gateway", ["gateway"])
         supervisor.start("projector", ["projector"])
+        mail = urlsplit(smtp_url())
+        if mail.hostname in ("127.0.0.1", "localhost"):  # no real mail server: keep the mails in var/mail
+            supervisor.start("smtp-sink", ["smtp-sink"])
+            wait_for_port(mail.port or 25)
+        supervisor.start("notifier", ["notifier"])
         for url in [federation.gateway_url, *urls.values()]:
             wait_healthy(url, supervisor)
         if load_demo_data:
             load_demo(federation, log=lambda line: print(line, flush=True))
+            load_demo_requests(federation, federation.gateway_url, log=lambda line: print(line, flush=True))
         tokens = {p: issue_token(p, "coordinator", f"coordinator-{p}") for p in federation.partners}
         (var / "tokens.json").write_text(json.dumps(tokens, indent=2))
         _print_where_to_look(federation, urls, var)
@@ -121,5 +130,7 @@ def _print_where_to_look(federation, urls, var) -> None:
              f"  partners        {gw}/api/v1/partners",
              f"  NATS            {federation.nats_url}"]
     lines += [f"  {name:<32}{url}/{MAIN_RESOURCE[name.split()[1]]}" for name, url in urls.items()]
+    lines += [f"  {'mails to coordinators':<32}{var / 'mail'}/*.eml   (SMTP sink at {smtp_url()})",
+              f"  {'failed notifications':<32}samen030 notifications --failed"]
     lines += ["", f"  coordinator tokens: {var / 'tokens.json'}   logs: {var / 'logs'}", "  Ctrl-C stops everything.", ""]
     print("\n".join(lines), flush=True)

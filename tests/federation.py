@@ -13,16 +13,21 @@ from samen030.kernel.config import REPO_ROOT
 from samen030.kernel.natsserver import free_port
 
 
-def write_federation(path: Path, partners: list[str] | None = None, nats_url: str | None = None) -> dict:
-    """A copy of deploy/federation.toml on free ports; returns {partner: directory URL, ...}."""
+def write_federation(path: Path, partners: list[str] | None = None, nats_url: str | None = None,
+                     services: tuple[str, ...] = ("directory",)) -> dict:
+    """A copy of deploy/federation.toml on free ports; returns {partner: directory URL, ...,
+    "<partner> <service>": URL for every service}."""
     shipped = tomllib.loads((REPO_ROOT / "deploy" / "federation.toml").read_text())
     partners = partners or list(shipped["partners"])
     urls = {"gateway": f"http://127.0.0.1:{free_port()}", "nats": nats_url or f"nats://127.0.0.1:{free_port()}"}
     lines = ["[federation]", f'gateway_url = "{urls["gateway"]}"', f'nats_url = "{urls["nats"]}"']
     for partner in partners:
-        urls[partner] = f"http://127.0.0.1:{free_port()}"
+        for service in services:
+            urls[f"{partner} {service}"] = f"http://127.0.0.1:{free_port()}"
+        urls[partner] = urls[f"{partner} {services[0]}"]
+        listed = ", ".join(f'{service} = "{urls[f"{partner} {service}"]}"' for service in services)
         lines += [f"[partners.{partner}]", f'name = "{shipped["partners"][partner]["name"]}"',
-                  f'services = {{ directory = "{urls[partner]}" }}']
+                  f"services = {{ {listed} }}", f'notify = {{ email = ["coordinatoren@{partner}.samen030.test"] }}']
     path.write_text("\n".join(lines) + "\n")
     return urls
 

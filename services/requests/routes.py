@@ -176,7 +176,9 @@ def suggestions(request_id):
         _unavailable(exc)
     except peers.PeerRefused as exc:
         abort(502, message=str(exc))
-    return {"request_id": request["id"], "offers": (answer or {}).get("suggestions", [])}
+    if answer is None:
+        abort(502, message="De gateway kent geen suggesties (the gateway has no suggestions endpoint).")
+    return {"request_id": request["id"], "offers": answer["suggestions"]}
 
 
 @inbound.route("", methods=["POST"])

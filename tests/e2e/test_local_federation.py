@@ -13,6 +13,7 @@ import requests
 
 from samen030.kernel.auth import issue_token
 from samen030.kernel.natsserver import credentials_url
+from samen030.kernel.natsserver import free_port
 from tests.federation import eventually, write_federation
 from tests.hsds import assert_valid, assert_valid_page
 from tests.pipeline import publish_raw, read_stream, run_async
@@ -28,6 +29,7 @@ def federation(request, tmp_path_factory):
     urls = write_federation(workdir / "federation.toml")
     env = {**os.environ, "SAMEN030_FEDERATION": str(workdir / "federation.toml"), "SAMEN030_VAR": str(workdir / "var")}
     env.pop("NATS_URL", None)
+    env["SAMEN030_SMTP_URL"] = f"smtp://127.0.0.1:{free_port()}"  # the run's own SMTP sink
     schema_prefix = f"e2e{os.getpid()}"
     if request.param == "postgresql":
         env["DATABASE_URL"] = request.getfixturevalue("postgres_url")
