@@ -5,6 +5,7 @@ import subprocess
 import sys
 import time
 import tomllib
+from contextlib import contextmanager
 from pathlib import Path
 
 import requests
@@ -30,6 +31,50 @@ def write_federation(path: Path, partners: list[str] | None = None, nats_url: st
                   f"services = {{ {listed} }}", f'notify = {{ email = ["coordinatoren@{partner}.samen030.test"] }}']
     path.write_text("\n".join(lines) + "\n")
     return urls
+
+
+@contextmanager
+def running_federation(request, workdir: Path, partners: list[str] | None = None,
+                       services: tuple[str, ...] = ("directory",)):
+    """`samen030 run --no-demo` on a federation file of its own, on SQLite or (request.param
+    "postgresql") PostgreSQL schemas of its own, with its own SMTP sink; yields (urls, process).
+    Stopped with Ctrl-C (SIGINT) at the end if a test did not do so itself."""
+    urls = write_federation(workdir / "federation.toml", partners, services=services)
+    env = {**os.environ, "SAMEN030_FEDERATION": str(workdir / "federation.toml"), "SAMEN030_VAR": str(workdir / "var"),
+           "SAMEN030_SMTP_URL": f"smtp://127.0.0.1:{free_port()}"}
+    env.pop("NATS_URL", None)
+    schema_prefix = f"run{os.getpid()}{workdir.name[-6:].replace('-', '')}".lower()
+    if request.param == "postgresql":
+        env["DATABASE_URL"] = request.getfixturevalue("postgres_url")
+        env["DATABASE_SCHEMA"] = schema_prefix + "_{partner}_{service}"
+    log = open(workdir / "run.log", "wb")
+    proc = subprocess.Popen([sys.executable, "-m", "samen030", "run", "--no-demo"], env=env, stdout=log,
+                            stderr=subprocess.STDOUT, start_new_session=True)
+    try:
+        eventually(lambda: proc.poll() is not None or "federation is running" in (workdir / "run.log").read_text(),
+                   timeout=120)
+        assert proc.poll() is None, (workdir / "run.log").read_text()
+        yield urls, proc
+    finally:
+        if proc.poll() is None:
+            proc.send_signal(signal.SIGINT)
+            try:
+                proc.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                os.killpg(proc.pid, signal.SIGKILL)
+        log.close()
+        if request.param == "postgresql":
+            drop_schemas(env["DATABASE_URL"], schema_prefix)
+
+
+def drop_schemas(url: str, prefix: str) -> None:
+    from sqlalchemy import create_engine, text
+    engine = create_engine(url)
+    with engine.begin() as conn:
+        for schema in conn.execute(text("SELECT nspname FROM pg_namespace WHERE nspname LIKE :p"),
+                                   {"p": f"{prefix}%"}).scalars().all():
+            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+    engine.dispose()
 
 
 class Processes:

@@ -176,9 +176,9 @@ def suggestions(request_id):
         _unavailable(exc)
     except peers.PeerRefused as exc:
         abort(502, message=str(exc))
-    if answer is None:
-        abort(502, message="De gateway kent geen suggesties (the gateway has no suggestions endpoint).")
-    return {"request_id": request["id"], "offers": answer["suggestions"]}
+    if not isinstance(answer, dict) or not isinstance(answer.get("items"), list):
+        abort(502, message="De gateway gaf geen suggesties (the gateway answered no suggestions).")
+    return {"request_id": request["id"], "offers": answer["items"]}
 
 
 @inbound.route("", methods=["POST"])

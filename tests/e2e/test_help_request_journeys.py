@@ -4,12 +4,7 @@ spoken to over HTTP only, while a listener on the bus records every message that
 import asyncio
 import email
 import email.policy
-import json
-import os
 import re
-import signal
-import subprocess
-import sys
 import threading
 
 import nats
@@ -18,8 +13,7 @@ import requests
 
 from samen030.kernel.auth import issue_token
 from samen030.kernel.natsserver import ADMIN_USER, credentials_url
-from samen030.kernel.natsserver import free_port
-from tests.federation import eventually, write_federation
+from tests.federation import eventually, running_federation
 
 A, B = "wijkinformatiepunt", "powerbypeers"
 RESIDENT = {"name": "Henk Verhoeven", "phone": "06 55512345", "email": "henk.verhoeven@example.nl",
@@ -62,34 +56,10 @@ class BusListener:
 @pytest.fixture(scope="module", params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
 def city(request, tmp_path_factory):
     workdir = tmp_path_factory.mktemp("journeys")
-    urls = write_federation(workdir / "federation.toml", [A, B], services=("directory", "requests", "members"))
-    env = {**os.environ, "SAMEN030_FEDERATION": str(workdir / "federation.toml"), "SAMEN030_VAR": str(workdir / "var")}
-    env.pop("NATS_URL", None)
-    env["SAMEN030_SMTP_URL"] = f"smtp://127.0.0.1:{free_port()}"  # the run's own SMTP sink
-    schema_prefix = f"jrn{os.getpid()}"
-    if request.param == "postgresql":
-        env["DATABASE_URL"] = request.getfixturevalue("postgres_url")
-        env["DATABASE_SCHEMA"] = schema_prefix + "_{partner}_{service}"
-    log = open(workdir / "run.log", "wb")
-    proc = subprocess.Popen([sys.executable, "-m", "samen030", "run", "--no-demo"], env=env, stdout=log,
-                            stderr=subprocess.STDOUT, start_new_session=True)
-    try:
-        eventually(lambda: proc.poll() is not None or "federation is running" in (workdir / "run.log").read_text(),
-                   timeout=120)
-        assert proc.poll() is None, (workdir / "run.log").read_text()
+    with running_federation(request, workdir, [A, B], ("directory", "requests", "members")) as (urls, _proc):
         listener = BusListener(credentials_url(urls["nats"], ADMIN_USER, workdir / "var" / "nats")).start()
         yield urls, listener, workdir
         listener.stop()
-    finally:
-        if proc.poll() is None:
-            proc.send_signal(signal.SIGINT)
-            try:
-                proc.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                os.killpg(proc.pid, signal.SIGKILL)
-        if request.param == "postgresql":
-            from tests.e2e.test_local_federation import _drop_schemas
-            _drop_schemas(env["DATABASE_URL"], schema_prefix)
 
 
 def call(method, url, partner, body=None, expect=(200, 201)):
@@ -128,8 +98,8 @@ def test_with_consent_referred_accepted_resolved_and_counted(city, offer):
                              {"purpose": "contact_phone", "how": "mondeling"}])
     base = f"{at(urls, A, 'requests')}/requests/{request['id']}"
     call("POST", f"{base}/triage", A, {"reason": "Meneer wil graag lotgenotencontact."})
-    suggestions = []  # TEMP
-    # TEMP
+    suggestions = call("GET", f"{base}/suggestions", A)["offers"]
+    assert offer["id"] in [s["id"] for s in suggestions]
     referral = call("POST", f"{base}/refer", A, {"offer_id": offer["id"]})
     assert referral["with_consent"] and referral["shared"] == ["question", "name", "phone"]
 

@@ -1,11 +1,8 @@
 """`samen030 run` as separate processes (embedded nats-server, every founding partner's directory and
 relay, the gateway and its projector), spoken to over HTTP only, with the bus read afterwards."""
 import json
-import os
 import re
 import signal
-import subprocess
-import sys
 import time
 
 import pytest
@@ -13,8 +10,7 @@ import requests
 
 from samen030.kernel.auth import issue_token
 from samen030.kernel.natsserver import credentials_url
-from samen030.kernel.natsserver import free_port
-from tests.federation import eventually, write_federation
+from tests.federation import eventually, running_federation
 from tests.hsds import assert_valid, assert_valid_page
 from tests.pipeline import publish_raw, read_stream, run_async
 
@@ -26,41 +22,8 @@ COORDINATOR = "Anna de Vries <anna.devries@example.nl> 06-12345678"
 @pytest.fixture(scope="module", params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
 def federation(request, tmp_path_factory):
     workdir = tmp_path_factory.mktemp("federation")
-    urls = write_federation(workdir / "federation.toml")
-    env = {**os.environ, "SAMEN030_FEDERATION": str(workdir / "federation.toml"), "SAMEN030_VAR": str(workdir / "var")}
-    env.pop("NATS_URL", None)
-    env["SAMEN030_SMTP_URL"] = f"smtp://127.0.0.1:{free_port()}"  # the run's own SMTP sink
-    schema_prefix = f"e2e{os.getpid()}"
-    if request.param == "postgresql":
-        env["DATABASE_URL"] = request.getfixturevalue("postgres_url")
-        env["DATABASE_SCHEMA"] = schema_prefix + "_{partner}_{service}"
-    log = open(workdir / "run.log", "wb")
-    proc = subprocess.Popen([sys.executable, "-m", "samen030", "run", "--no-demo"], env=env, stdout=log,
-                            stderr=subprocess.STDOUT, start_new_session=True)
-    try:
-        eventually(lambda: proc.poll() is not None or "federation is running" in (workdir / "run.log").read_text(),
-                   timeout=120)
-        assert proc.poll() is None, (workdir / "run.log").read_text()
+    with running_federation(request, workdir) as (urls, proc):
         yield urls, proc, workdir
-    finally:
-        if proc.poll() is None:  # a test failed before Ctrl-C was tried: stop it the same way
-            proc.send_signal(signal.SIGINT)
-            try:
-                proc.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                os.killpg(proc.pid, signal.SIGKILL)
-        if request.param == "postgresql":
-            _drop_schemas(env["DATABASE_URL"], schema_prefix)
-
-
-def _drop_schemas(url, prefix):
-    from sqlalchemy import create_engine, text
-    engine = create_engine(url)
-    with engine.begin() as conn:
-        for schema in conn.execute(text("SELECT nspname FROM pg_namespace WHERE nspname LIKE :p"),
-                                   {"p": f"{prefix}%"}).scalars():
-            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-    engine.dispose()
 
 
 def nats_as(urls, workdir, user):

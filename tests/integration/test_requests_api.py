@@ -261,7 +261,7 @@ def test_suggestions_come_from_the_city_directory(city):
     response = city.client(A, "requests").get(f"/requests/{request['id']}/suggestions", headers=auth(A))
     assert response.status_code == 200, response.json
     [suggestion] = response.json["offers"]
-    assert suggestion["offer"]["id"] == city.offer_id and suggestion["reasons"]
+    assert suggestion["id"] == city.offer_id and suggestion["partner"] == B and suggestion["reasons"]
     city.stop("city", "gateway")
     assert city.client(A, "requests").get(f"/requests/{request['id']}/suggestions", headers=auth(A)).status_code == 503
 
