@@ -1,4 +1,4 @@
-"""SAMEN030 benchmark (`make bench`): five figures measured in one run on this machine, each printed
+"""SAMEN030 benchmark (`make bench`): six figures measured in one run on this machine, each printed
 beside its target. Targets are reported, never asserted: the exit status is non-zero only on a crash.
 
 The benchmark starts its own federation in a temporary directory: a private nats-server (JetStream,
@@ -31,6 +31,11 @@ time used by processes the benchmark did not start is printed, with a warning ab
    rows in 14 files) into a fresh SQLite directory, timed from start to exit: CSV rows/s and
    services/s, next to a floor — the same CSV rows inserted as text by plain sqlite3 executemany in one
    transaction, also a process of its own. No target (the floor only shows what the rest costs).
+6. City figures over 100,000 help requests (bench/requestfigures.py): a read model of its own filled by
+   the projector's handlers without NATS (95,000 requests as rows built by request_row, 5,000 handovers
+   with their referral.sent through apply_request / apply_referral); GET /api/v1/figures/requests for
+   the whole year and for one month, in-process (Flask test client), median of 7 calls, next to a plain
+   `SELECT wijk, count(*) … GROUP BY wijk` over the same table. No target; the ratio is times the plain count.
 """
 import asyncio
 import logging
@@ -47,6 +52,7 @@ import citysearch
 import importspeed
 import propagation
 import relaythroughput
+import requestfigures
 import search
 from infra import Federation
 
@@ -132,6 +138,23 @@ def import_rows(i: dict, floor: dict) -> list[Row]:
             Row("import: services/s", f"{i['services_per_s']:,.0f} services/s")]
 
 
+def figures_rows(f: dict) -> list[Row]:
+    reference = f"{f['reference_ms']:.1f} ms"
+    return [Row(f"request figures, {f['requests']:,} requests: {name}", f"{f[name]['ms']:.0f} ms", reference,
+                f[name]["ms"] / f["reference_ms"]) for name in requestfigures.QUERIES] + [
+            Row("request figures: whole period as CSV", f"{f['csv']:.0f} ms", reference, f["csv"] / f["reference_ms"])]
+
+
+def run_request_figures(workdir: Path) -> dict:
+    log(f"[6/6] city figures: {requestfigures.REQUESTS:,} help requests and {requestfigures.REFERRALS:,} referrals "
+        "into a read model of its own through the projector's handlers, then GET /api/v1/figures/requests in-process …")
+    figures = requestfigures.measure(workdir)
+    log(f"      {figures['events']:,} events built in {figures['build_s']:.1f} s, loaded in {figures['load_s']:.1f} s; "
+        f"the whole period counts {figures['whole period']['received']:,} requests and "
+        f"{figures['whole period']['referred']:,} referrals, one month {figures['one month']['received']:,}")
+    return figures
+
+
 def print_table(rows: list[Row]) -> None:
     cells = [["figure", "ours", "reference", "ratio", "target", "result"]]
     cells += [[r.figure, r.ours, r.reference, "—" if r.ratio is None else f"{r.ratio:.2f}", r.target,
@@ -156,13 +179,13 @@ def main() -> None:
         try:
             log(f"starting nats-server, {len(fed.partners)} directories + relays, projector, gateway …")
             start_federation(fed)
-            log(f"[1/5] propagation: {propagation.WARMUP_OFFERS} + {propagation.OFFERS} offers "
+            log(f"[1/6] propagation: {propagation.WARMUP_OFFERS} + {propagation.OFFERS} offers "
                 f"at {propagation.RATE:.0f} writes/s …")
             prop = asyncio.run(propagation.measure(fed.directory_ports, fed.gateway_port))
             log(f"      {prop['offers']} measured, {prop['lost']} lost, {prop['failed_writes']} failed writes; "
                 f"directory POST p50 {prop['write_p50_ms']:.1f} ms, p99 {prop['write_p99_ms']:.1f} ms; "
                 f"gateway polled {prop['polls_per_s']:.0f} times/s")
-            log("[2/5] search: loading 10,000 offers through outbox → relay → JetStream → projector …")
+            log("[2/6] search: loading 10,000 offers through outbox → relay → JetStream → projector …")
             loaded = search.load_readmodel(fed)
             log(f"      read model: {loaded['offers']:,} offers (incl. figure 1's); rows written in "
                 f"{loaded['write_s']:.1f} s, then through the pipeline in {loaded['pipeline_s']:.1f} s "
@@ -172,12 +195,13 @@ def main() -> None:
             found = search.measure(fed)
             log("      matching offers: " + ", ".join(f"{k} {v}" for k, v in found["matches"].items())
                 + "; errors: " + ", ".join(f"{k} {found[k]['errors']}" for k in ["minimal", *search.SEARCHES]))
-            log("[3/5] relay: 20,000-row outbox backlog vs raw publish_async …")
+            log("[3/6] relay: 20,000-row outbox backlog vs raw publish_async …")
             relay = asyncio.run(relaythroughput.measure(fed.nats_url))
             log(f"      {relay['rows']:,} events of ~{relay['payload_bytes']} bytes: relay {relay['relay_s']:.2f} s, "
                 f"raw {relay['raw_s']:.2f} s; messages in the streams: {relay['stream_messages']}")
             fed.stop("nats")  # figures 4 and 5 need no bus
             found_city, imported, floor = run_city_and_import(fed, Path(workdir))
+            figures = run_request_figures(Path(workdir))
         finally:
             fed.close()
     seconds = time.perf_counter() - began
@@ -186,17 +210,18 @@ def main() -> None:
             + ("  — WARNING: the figures are skewed by that load" if foreign > 0.05 else ""))
     log("")
     print_table(propagation_rows(prop) + load_rows("search", found, search.SEARCHES) + relay_rows(relay) + load_rows("city search", found_city, citysearch.SEARCHES)
-                + import_rows(imported, floor))
+                + import_rows(imported, floor) + figures_rows(figures))
     log(f"\nsearch and city search reference: minimal Flask `return {{'ok': True}}`, same gunicorn setup "
         f"(2 sync workers), measured beside each; relay reference: raw nats-py publish_async;\nimport reference: "
-        f"the same CSV rows by plain sqlite3 executemany (a floor)\n(total {seconds:.0f} s; targets are "
+        f"the same CSV rows by plain sqlite3 executemany (a floor);\nrequest figures reference: a plain count per wijk "
+        f"over the same 100,000 rows (ratio = times as long)\n(total {seconds:.0f} s; targets are "
         "reported, not asserted)")
 
 
 def run_city_and_import(fed: Federation, workdir: Path) -> tuple:
     city = citysearch.City(workdir / "city", fed.nats_url)
     try:
-        log(f"[4/5] city search: {citysearch.OFFERS:,} offers of {len(citysearch.PARTNERS)} partners into a read model "
+        log(f"[4/6] city search: {citysearch.OFFERS:,} offers of {len(citysearch.PARTNERS)} partners into a read model "
             f"of its own, without NATS: offer.created events built by the directory's offer_event (new_event) in a "
             f"helper process, applied through readmodel_projection(db).apply in batches of {citysearch.BATCH} …")
         loaded = citysearch.load_readmodel(city)
@@ -210,7 +235,7 @@ def run_city_and_import(fed: Federation, workdir: Path) -> tuple:
             + f"; partners' /health answered 200 by a stub: stale offers {found['stale']}")
     finally:
         citysearch.drop(city)
-    log(f"[5/5] import: samen030 import of a {importspeed.SERVICES:,}-service HSDS CSV set into SQLite"
+    log(f"[5/6] import: samen030 import of a {importspeed.SERVICES:,}-service HSDS CSV set into SQLite"
         + (" (SQLite also under DATABASE_URL)" if os.environ.get("DATABASE_URL") else "") + " …")
     imports = workdir / "import"
     imports.mkdir()

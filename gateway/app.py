@@ -5,7 +5,7 @@ from samen030.kernel.web import create_api_app
 from .freshness import PartnerHealth
 from .readmodel import metadata
 from .answer_cache import AnswerCache
-from .routes import figures, hsds, offers, partners, search, writes
+from .routes import figures, hsds, offers, partners, search, suggestions, writes
 from .search_index import ensure_current
 
 CITY_NODE = "city"
@@ -23,6 +23,6 @@ def create_app(database_url: str | None = None, federation=None, config: dict | 
     app.extensions["samen030.db"] = open_readmodel(database_url)
     app.extensions["samen030.health"] = PartnerHealth(app.config["FEDERATION"])
     app.extensions["samen030.answers"] = AnswerCache()
-    for module in (offers, partners, search, writes, hsds, figures):
+    for module in (offers, partners, search, writes, hsds, figures, suggestions):
         api.register_blueprint(module.blp)
     return app

@@ -10,6 +10,7 @@ from samen030.kernel.consumer import Projection
 from samen030.kernel.database import Database
 from samen030.kernel.events import Event
 
+from .help_requests import apply_overdue, apply_referral, apply_request
 from .readmodel import applied_events, members, offers, opening_hours, partner_status, places
 from .search_index import index_offer
 
@@ -102,6 +103,10 @@ HANDLERS = {
     "nl.samen030.members.member.registered.v1": _with_freshness(apply_member),
     "nl.samen030.members.member.updated.v1": _with_freshness(apply_member),
     "nl.samen030.members.member.erased.v1": _with_freshness(apply_member_erased),
+    "nl.samen030.requests.request.received.v1": _with_freshness(apply_request),
+    "nl.samen030.requests.request.changed.v1": _with_freshness(apply_request),
+    "nl.samen030.requests.referral.sent.v1": _with_freshness(apply_referral),
+    "nl.samen030.requests.request.overdue.v1": _with_freshness(apply_overdue),
 }
 
 

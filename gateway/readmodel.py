@@ -62,6 +62,53 @@ members = Table(  # the partners' members as their events describe them: no pers
     Column("version", Integer, nullable=False),
 )
 
+help_requests = Table(  # the partners' help requests as their events describe them: codes and times only
+    "help_requests", metadata,
+    Column("id", String(36), primary_key=True),
+    Column("partner", String(32), nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("origin", String(16), nullable=False),  # intake | referral
+    Column("channel", String(16), nullable=False),
+    Column("category", String(64), nullable=False),
+    Column("buurt", String(10), nullable=False),
+    Column("wijk", String(8), nullable=False),
+    Column("urgency", String(8), nullable=False),
+    Column("referral_id", String(36)),  # set when it arrived as a referral from partner referred_by
+    Column("referred_by", String(32)),
+    Column("referral_outcome", String(16)),  # accepted | declined, kept whatever order the events come in
+    Column("referral_outcome_at", UTCDateTime),
+    Column("received_at", UTCDateTime, nullable=False),
+    Column("first_contact_due", UTCDateTime, nullable=False),
+    Column("first_contact_at", UTCDateTime),
+    Column("resolved_at", UTCDateTime),
+    # durations in whole seconds, so that the figures need no date arithmetic (which SQL dialects differ in)
+    Column("seconds_to_first_contact", Integer),
+    Column("seconds_to_resolution", Integer),
+    Column("version", Integer, nullable=False),
+    # the figures read a period's rows through these, counting from the index alone where they can
+    Index("help_requests_by_received", "received_at", "wijk", "buurt", "category", "partner"),
+    Index("help_requests_by_referral", "referral_id"),
+)
+
+referrals = Table(  # hand-overs from one partner's request to another's; the outcome comes from the receiver
+    "referrals", metadata,
+    Column("referral_id", String(36), primary_key=True),
+    Column("from_partner", String(32), nullable=False),
+    Column("to_partner", String(32), nullable=False),
+    Column("request_id", String(36), nullable=False),  # the referring partner's request
+    Column("to_request_id", String(36), nullable=False),  # the receiving partner's request
+    Column("offer_id", String(36)),
+    Column("with_consent", Boolean, nullable=False),
+    Column("category", String(64), nullable=False),
+    Column("buurt", String(10), nullable=False),
+    Column("wijk", String(8), nullable=False),
+    Column("urgency", String(8), nullable=False),
+    Column("sent_at", UTCDateTime, nullable=False),
+    Column("outcome", String(16)),  # None (pending) | accepted | declined
+    Column("outcome_at", UTCDateTime),
+    Index("referrals_by_sent", "sent_at"),
+)
+
 partner_status = Table(
     "partner_status", metadata,
     Column("partner", String(32), primary_key=True),

@@ -36,12 +36,16 @@ class CityOfferSchema(Schema):
     freshness = fields.Nested(FreshnessSchema)
 
 
-class CityOfferQuerySchema(PageArgs):
+class CityFilters(Schema):
     wijk = fields.String(validate=known_wijk, metadata={"description": "CBS wijk code, e.g. WK034408"})
     buurt = fields.String(validate=known_buurt, metadata={"description": "CBS buurt code, e.g. BU03440832"})
     category = fields.String(validate=validate.OneOf(list(CATEGORIES), error="Must be one of: {choices}."))
     partner = fields.String(validate=validate.Regexp(PARTNER_ID.pattern, error="Not a partner id."),
                             metadata={"description": "only this partner's offers"})
+
+
+class CityOfferQuerySchema(PageArgs, CityFilters):
+    pass
 
 
 def few_enough_words(value: str) -> None:
