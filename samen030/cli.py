@@ -47,6 +47,8 @@ def main(argv: list[str] | None = None) -> None:
     token.add_argument("--partner", required=True)
     token.add_argument("--role", default="coordinator", choices=["coordinator", "volunteer", "viewer"])
     token.add_argument("--user", default="cli")
+    from samen030.members import account_cli
+    account_cli.add_arguments(commands.add_parser("account", help="staff accounts: create a partner's first coordinator"))
 
     commands.add_parser("demo", help="load the demo offers into a running federation")
 
@@ -182,6 +184,11 @@ def cmd_token(args) -> None:
     print(issue_token(args.partner, args.role, args.user))
 
 
+def cmd_account(args) -> None:
+    from samen030.members.account_cli import run
+    run(args)
+
+
 def cmd_demo(_args) -> None:
     from samen030.demo import load_demo
     print(f"{load_demo(load_federation())} demo offers created")
@@ -251,5 +258,5 @@ def cmd_export(args) -> None:
 COMMANDS = {"serve": cmd_serve, "gateway": cmd_gateway, "relay": cmd_relay, "followup": cmd_followup,
             "projector": cmd_projector, "notifier": cmd_notifier, "smtp-sink": cmd_smtp_sink,
             "notifications": cmd_notifications,
-            "nats": cmd_nats, "run": cmd_run, "token": cmd_token, "demo": cmd_demo, "import": cmd_import,
+            "nats": cmd_nats, "run": cmd_run, "token": cmd_token, "account": cmd_account, "demo": cmd_demo, "import": cmd_import,
             "export": cmd_export}

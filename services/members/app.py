@@ -1,8 +1,8 @@
-from samen030.kernel.auth import guard_everything
+from samen030.kernel.auth import LOCAL_ACCOUNTS, guard_everything
 from samen030.kernel.database import open_database
 from samen030.kernel.web import create_api_app
 
-from . import routes
+from . import account_routes, accounts, routes
 from .tables import metadata
 
 
@@ -10,6 +10,10 @@ def create_app(partner: str, database_url: str | None = None, config: dict | Non
     app, api = create_api_app(__name__, f"SAMEN030 members — {partner}", config)
     app.config["PARTNER"] = partner
     app.extensions["samen030.db"] = open_database(partner, "members", metadata, database_url)
-    guard_everything(app, partner)  # reads too: members are personal data
+    db = app.extensions["samen030.db"]
+    app.extensions[LOCAL_ACCOUNTS] = {partner: lambda account_id: accounts.status(db, account_id)}
+    guard_everything(app, partner, public=account_routes.PUBLIC)  # reads too: members are personal data
     api.register_blueprint(routes.blp)
+    api.register_blueprint(account_routes.blp)
+    api.register_blueprint(account_routes.login_blp)
     return app

@@ -50,6 +50,22 @@ consents = Table(
     Column("recorded_by", String(100), nullable=False),
 )
 
+accounts = Table(  # staff accounts (accounts.py): who may log in at this partner; never on the bus
+    "accounts", metadata,
+    Column("id", String(36), primary_key=True),
+    Column("username", String(200), nullable=False, unique=True),  # personal: lower-case login
+    Column("password_hash", String(256), nullable=False),
+    Column("role", String(16), nullable=False),  # coordinator | volunteer
+    Column("member_id", String(36)),  # the member this person is, if any
+    Column("display_name", String(200)),  # personal
+    Column("disabled_at", UTCDateTime),
+    Column("sessions_since", UTCDateTime, nullable=False),  # tokens issued before it no longer count
+    Column("last_login_at", UTCDateTime),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+    Column("updated_by", String(100), nullable=False),
+)
+
 outbox = outbox_table(metadata)
 
 PERSONAL_FIELDS = ("name", "email", "phone", "address", "postcode", "birth_date")
