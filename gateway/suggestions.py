@@ -7,43 +7,27 @@ the same wijk, serving the buurt or the wijk through their `areas`, or online. T
   sub-terms   15 when one of the asked sub-terms is the offer's
   opening     20 open at the moment asked · 10 opens within a day · 5 within the week · 0 unknown
   language    10 speaks the first language asked · 5 only another one of them
-Ties go by name. With languages asked, offers speaking none of them are left out."""
-from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
-
+Ties go by name. With languages asked, offers speaking none of them are left out. The time, sub-term
+and language reasons are kernel/fit.py's, which volunteers' suggestions use as well."""
 from sqlalchemy import exists, or_, select
 from sqlalchemy.engine import Connection
 
-from samen030.directory.hsds import LANGUAGE_NAMES
+from samen030.kernel.fit import Ask, best_first, language_reason, next_window, scored, terms_reason, time_reason
 from samen030.kernel.geography import buurt as buurt_of, buurten, wijken
-from samen030.kernel.taxonomy import CATEGORIES, TERMS
+from samen030.kernel.taxonomy import CATEGORIES
 
 from .offer_view import listed
 from .readmodel import offers, opening_hours, places
-from .routes.search import UTRECHT, WEEKDAYS
 
-DAYS = ("maandag", "dinsdag", "woensdag", "donderdag", "vrijdag", "zaterdag", "zondag")
-MONTHS = ("januari", "februari", "maart", "april", "mei", "juni", "juli", "augustus", "september", "oktober",
-          "november", "december")
-
-
-@dataclass(frozen=True)
-class Ask:
-    category: str
-    buurt: str
-    at: datetime  # aware
-    terms: tuple[str, ...] = ()
-    languages: tuple[str, ...] = ()
-    exclude_partner: str | None = None
-    limit: int = 10
+OFFER_TIMES = {"now": "Open op {when} (open at the moment asked)", "next": "Eerstvolgende opening {when} (next opening)",
+               "none": "Geen openingstijden bekend (no opening hours known)"}
 
 
 def suggestions(conn: Connection, ask: Ask) -> list[dict]:
     candidates = [listed(row) for row in conn.execute(_candidates(ask)).mappings()]
     hours = _opening_hours(conn, [offer["id"] for offer in candidates])
-    fitting = [fit for offer in candidates if (fit := _fit(offer, hours.get(offer["id"], []), ask))]
-    fitting.sort(key=lambda offer: (-offer["score"], offer["name"], offer["id"]))
-    return fitting[:ask.limit]
+    return best_first([fit for offer in candidates if (fit := _fit(offer, hours.get(offer["id"], []), ask))],
+                      ask.limit)
 
 
 def _candidates(ask: Ask):
@@ -77,19 +61,13 @@ def _fit(offer: dict, hours: list, ask: Ask) -> dict | None:
     reasons = [("category", 0, f"Categorie {CATEGORIES[ask.category][0]} (same category)"), place]
     if offer["virtual"] and place[0] != "online":
         reasons.append(("online", 0, "Ook online (also online)"))
-    if matched := [code for code in ask.terms if code in offer["terms"]]:
-        reasons.append(("terms", 15, "Past bij " + ", ".join(TERMS[c].label_nl for c in matched)
-                        + " (" + ", ".join(TERMS[c].label_en for c in matched) + ")"))
-    opening, is_open = next_opening(hours, ask.at)
-    reasons.append(_opening_reason(opening, is_open, ask.at))
+    if matched := terms_reason(ask.terms, offer["terms"]):
+        reasons.append(matched)
+    opening, is_open = next_window(hours, ask.at)
+    reasons.append(time_reason(opening, is_open, ask.at, OFFER_TIMES))
     if ask.languages:
-        spoken = [code for code in ask.languages if code in offer["languages"]]
-        reasons.append(("language", 10 if spoken[0] == ask.languages[0] else 5,
-                        "Spreekt " + ", ".join(LANGUAGE_NAMES.get(c, c) for c in spoken)
-                        + f" (speaks {', '.join(spoken)})"))
-    return {**offer, "score": sum(points for _code, points, _text in reasons),
-            "next_opening": opening.isoformat() if opening else None,
-            "reasons": [{"code": code, "text": text} for code, _points, text in reasons]}
+        reasons.append(language_reason(ask.languages, offer["languages"]))
+    return scored(offer, reasons, next_opening=opening.isoformat() if opening else None)
 
 
 def _place(offer: dict, buurt: str) -> tuple[str, int, str] | None:
@@ -110,32 +88,3 @@ def _place(offer: dict, buurt: str) -> tuple[str, int, str] | None:
     if offer["virtual"]:
         return "online", 10, "Online te volgen (online)"
     return None
-
-
-def next_opening(hours: list[tuple[str, str, str]], at: datetime) -> tuple[datetime | None, bool]:
-    """`at` when one of the weekly opening hours (Utrecht time) holds it, else the next opening within
-    a week; None when the offer has no opening hours."""
-    local = at.astimezone(UTRECHT)
-    now = local.strftime("%H:%M")
-    for offset in range(8):
-        day = local.date() + timedelta(days=offset)
-        for opens, closes in sorted((o, c) for d, o, c in hours if d == WEEKDAYS[day.weekday()]):
-            if offset == 0 and opens <= now < closes:
-                return local, True
-            if offset > 0 or opens > now:
-                return _moment(day, opens), False
-    return None, False
-
-
-def _moment(day: date, hhmm: str) -> datetime:
-    return datetime.combine(day, time.fromisoformat(hhmm), UTRECHT)
-
-
-def _opening_reason(opening: datetime | None, is_open: bool, at: datetime) -> tuple[str, int, str]:
-    if opening is None:
-        return "hours_unknown", 0, "Geen openingstijden bekend (no opening hours known)"
-    when = f"{DAYS[opening.weekday()]} {opening.day} {MONTHS[opening.month - 1]} {opening:%H:%M}"
-    if is_open:
-        return "open", 20, f"Open op {when} (open at the moment asked)"
-    points = 10 if opening - at <= timedelta(days=1) else 5
-    return "opens_later", points, f"Eerstvolgende opening {when} (next opening)"

@@ -3,12 +3,14 @@ from datetime import datetime
 from flask import current_app
 from flask_smorest import Blueprint
 
+from samen030.kernel.fit import Ask
+from samen030.kernel.fit_schemas import AskSchema
 from samen030.kernel.web import fast_json
 
 from ..freshness import read_model_state
 from ..offer_view import with_freshness
-from ..request_schemas import SuggestionQuerySchema, SuggestionsSchema
-from ..suggestions import Ask, suggestions
+from ..request_schemas import SuggestionsSchema
+from ..suggestions import suggestions
 from .search import UTRECHT
 
 blp = Blueprint("suggestions", __name__, url_prefix="/api/v1/suggestions",
@@ -16,7 +18,7 @@ blp = Blueprint("suggestions", __name__, url_prefix="/api/v1/suggestions",
 
 
 @blp.route("")
-@blp.arguments(SuggestionQuerySchema(), location="query", as_kwargs=True)
+@blp.arguments(AskSchema(), location="query", as_kwargs=True)
 @blp.response(200, SuggestionsSchema)
 def suggest(category, buurt, limit, terms=(), languages=(), at=None, exclude_partner=None):
     """Offers that fit a request: category, near its buurt, open, in a language spoken; best first"""

@@ -2,7 +2,6 @@
 id = outbox row UUID = Nats-Msg-Id, source = /partners/<partner>/<service>,
 type = nl.samen030.<service>.<aggregate>.<event>.v1, subject = aggregate id, extension partnerid,
 NATS subject samen030.<partner>.<service>.<aggregate>.<event>."""
-import json
 import re
 import uuid
 from dataclasses import dataclass

@@ -7,14 +7,12 @@ from datetime import datetime
 from samen030.kernel.config import Partner
 from samen030.kernel.geography import buurt, wijken
 from samen030.kernel.taxonomy import NAMESPACE, TAXONOMY_DESCRIPTION, TAXONOMY_ID, TAXONOMY_NAME, TERMS, Term
+from samen030.kernel.validators import LANGUAGE_NAMES
 
 HSDS_VERSION = "3.0"
 BUURT_CODE_TYPE = "CBS buurtcode"
 WIJK_CODE_TYPE = "CBS wijkcode"
 UNDESCRIBED_FEES = "Er wordt een bijdrage gevraagd"
-LANGUAGE_NAMES = {"nl": "Nederlands", "en": "Engels", "ar": "Arabisch", "tr": "Turks", "ber": "Berbers",
-                  "pl": "Pools", "uk": "Oekraïens", "es": "Spaans", "fr": "Frans", "de": "Duits",
-                  "so": "Somalisch", "ti": "Tigrinya", "fa": "Perzisch", "pap": "Papiaments", "zh": "Chinees"}
 
 
 def derived_id(*parts: str) -> str:
