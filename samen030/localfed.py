@@ -95,6 +95,10 @@ def run_local_federation(load_demo_data: bool = True) -> None:
             supervisor.start(f"{partner.id}-relay", ["relay", "--partner", partner.id])
             if "requests" in partner.services:
                 supervisor.start(f"{partner.id}-followup", ["followup", "--partner", partner.id])
+        keeping = [arg for p in federation.partners.values() if {"members", "requests"} & set(p.services)
+                   for arg in ("--partner", p.id)]
+        if keeping:  # retention periods: SAMEN030_RETENTION_*_DAYS (samen030/retention.py)
+            supervisor.start("retention", ["retention", *keeping, "--every", "3600"])
         supervisor.start("gateway", ["gateway"])
         supervisor.start("projector", ["projector"])
         mail = urlsplit(smtp_url())

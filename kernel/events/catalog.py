@@ -17,6 +17,7 @@ EVENT_SCHEMAS = {
     "nl.samen030.requests.request.changed.v1": "requests.request.v1.json",
     "nl.samen030.requests.request.overdue.v1": "requests.request.overdue.v1.json",
     "nl.samen030.requests.referral.sent.v1": "requests.referral.sent.v1.json",
+    "nl.samen030.requests.request.erased.v1": "requests.request.erased.v1.json",
 }
 
 

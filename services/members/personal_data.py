@@ -1,33 +1,57 @@
 """A person's rights under the AVG (GDPR) in this service: to see everything it holds about them,
 and to have it erased. Erasure keeps the member as an anonymous counted record, so figures per wijk
-keep their counts, and keeps the consents as anonymous records (those still open are withdrawn)."""
+keep their counts, and keeps the consents as anonymous records (those still open are withdrawn).
+The export also holds the member's help requests, asked point to point from the partner's requests
+service (all or nothing: when it does not answer, there is no export); the erasure reaches them through
+the `member.erased` event (the requests service's follow-up worker erases them, services/requests)."""
 from datetime import datetime, timezone
 
 from sqlalchemy import update
 
 from samen030.kernel import outbox as outbox_rows
+from samen030.kernel import peers
 from samen030.kernel.database import Database
+from samen030.kernel.erasure import scrub
 
 from .consents import consent_history, withdraw_in
 from .events import erased_event
 from .members import load_member
-from .tables import PERSONAL_FIELDS, members, outbox
+from .tables import PERSONAL_FIELDS, consents, members, outbox
 
 # besides the personal fields: a membership number and a one-person business's trade identify someone too
 ERASED_FIELDS = (*PERSONAL_FIELDS, "membership_number", "trade")
+SERVICE_USER = "service:members"
+TOUCHED = [members, consents]  # the tables an erasure changes (kernel/erasure.py)
 
 
 def export_member(db: Database, partner: str, member_id: str) -> dict | None:
+    """None when there is no such member; peers.PeerUnavailable / PeerRefused when the requests service
+    does not give the member's requests."""
     with db.connect() as conn:
-        member = load_member(conn, member_id)
-        if member is None:
+        if load_member(conn, member_id) is None:
             return None
-        return {"exported_at": datetime.now(timezone.utc), "partner": partner, "member": member,
-                "consents": consent_history(conn, member_id)}
+    requests = member_requests(partner, member_id)
+    with db.connect() as conn:
+        return {"exported_at": datetime.now(timezone.utc), "partner": partner, "member": load_member(conn, member_id),
+                "consents": consent_history(conn, member_id), "requests": requests}
 
 
-def erase_member(db: Database, partner: str, member_id: str, user: str) -> dict | None:
-    """The anonymous record left; erasing again changes nothing and emits nothing."""
+def member_requests(partner: str, member_id: str) -> list[dict]:
+    """The member's help requests at the partner's requests service, each with its history, consents and
+    referrals; none when the partner runs no requests service."""
+    url = peers.service_url(partner, "requests")
+    if url is None:
+        return []
+    what = f"de hulpvragendienst van {partner}"
+    answer = peers.call("GET", f"{url}/members/{member_id}/requests", partner, what, SERVICE_USER)
+    if answer is None:
+        raise peers.PeerUnavailable(f"{what} kent geen export van hulpvragen (has no export of requests).")
+    return answer["requests"]
+
+
+def erase_member(db: Database, partner: str, member_id: str, user: str, scrub_files: bool = True) -> dict | None:
+    """The anonymous record left; erasing again changes nothing and emits nothing. `scrub_files=False`
+    leaves scrubbing the files to the caller (scrub(db, TOUCHED)), for many erasures at once."""
     with db.begin() as conn:
         member = load_member(conn, member_id)
         if member is None or member["erased_at"]:
@@ -40,4 +64,7 @@ def erase_member(db: Database, partner: str, member_id: str, user: str) -> dict 
             if consent["withdrawn_at"] is None:
                 withdraw_in(conn, partner, consent, None, now)
         outbox_rows.record(conn, outbox, erased_event(partner, member_id, now))
+    if scrub_files:
+        scrub(db, TOUCHED)
+    with db.connect() as conn:
         return load_member(conn, member_id)

@@ -4,6 +4,7 @@ from flask import current_app, g
 from flask.views import MethodView
 from flask_smorest import Blueprint, abort
 
+from samen030.kernel import peers
 from samen030.kernel.web import PageArgs, existing_id, page_of, page_schema
 
 from . import consents, members as use_cases, personal_data
@@ -137,9 +138,17 @@ def consent_in_force(member_id, purpose):
 
 @blp.route("/<member_id>/export", methods=["GET"])
 @blp.response(200, ExportSchema)
-@blp.doc(security=SECURITY, summary="Everything this service holds about the member (AVG inzage)")
+@blp.doc(security=SECURITY, summary="Everything the partner holds about the member (AVG inzage)",
+         description="The member, their consents and their help requests at the partner's requests service (with "
+                     "history, consents, referrals and what each shared). 503 when that service does not answer.")
 def export(member_id):
-    document = personal_data.export_member(_db(), _partner(), existing_id(member_id, "member"))
+    try:
+        document = personal_data.export_member(_db(), _partner(), existing_id(member_id, "member"))
+    except peers.PeerUnavailable as exc:
+        abort(503, message=f"{exc} Zonder de hulpvragen is er geen volledige export; probeer het opnieuw "
+                           f"(no export without the member's requests; retry).")
+    except peers.PeerRefused as exc:
+        abort(502, message=str(exc))
     if document is None:
         _not_found(member_id)
     return {**document, "member": _with_partner(document["member"])}

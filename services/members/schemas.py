@@ -145,3 +145,5 @@ class ExportSchema(Schema):
     partner = fields.String()
     member = fields.Nested(MemberSchema)
     consents = fields.List(fields.Nested(ConsentSchema))
+    requests = fields.List(fields.Dict(), metadata={
+        "description": "the member's help requests as the partner's requests service exports them"})

@@ -5,7 +5,7 @@ from samen030.kernel.config import load_federation
 from samen030.kernel.database import open_database
 from samen030.kernel.web import create_api_app
 
-from . import routes
+from . import privacy_routes, routes
 from .tables import metadata
 
 INBOUND = "/incoming-referrals"
@@ -18,6 +18,7 @@ def create_app(partner: str, database_url: str | None = None, config: dict | Non
     _guard(app, partner)
     api.register_blueprint(routes.blp)
     api.register_blueprint(routes.inbound)
+    api.register_blueprint(privacy_routes.blp)
     return app
 
 

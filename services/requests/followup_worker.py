@@ -1,6 +1,8 @@
 """A partner's follow-up worker (`samen030 followup --partner P`): applies other partners' answers
 to this partner's referrals as they arrive on the bus, and reports requests whose first-contact
-deadline passed (one `request.overdue` event each, which the notifier turns into a reminder)."""
+deadline passed (one `request.overdue` event each, which the notifier turns into a reminder); erases
+the requests of its partner's erased members and the copies of requests other partners erased
+(erasures.py)."""
 import asyncio
 import logging
 from datetime import datetime, timezone
@@ -13,6 +15,7 @@ from samen030.kernel.database import Database
 from samen030.kernel.events import Event
 from samen030.kernel.workers import wait_or_stop
 
+from .erasures import MEMBER_ERASED, REQUEST_ERASED, erasures_projection
 from .events import overdue_event
 from .help_requests import _request, overdue_clause
 from .referrals import apply_answer
@@ -52,5 +55,8 @@ async def run_followup(db: Database, partner: str, others: list[str], nats_url: 
                 log.exception("%s: reporting overdue requests failed; trying again", partner)
             await wait_or_stop(stop, every)
 
+    erasures = erasures_projection(db, partner)
     await asyncio.gather(consume(answers_projection(db, partner), nats_url, others, stop, subjects=ANSWERS),
+                         consume(erasures, nats_url, [partner], stop, subjects=MEMBER_ERASED),
+                         consume(erasures, nats_url, others, stop, subjects=REQUEST_ERASED),
                          overdue_loop())

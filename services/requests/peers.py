@@ -1,52 +1,17 @@
 """Point-to-point calls this service makes: to its own partner's members service (consents), to the
 gateway (offers, suggestions) and to another partner's requests service (referrals). Each call is
-authenticated as this partner's requests service and fails fast when the other side is down."""
-import requests as http
-
-from samen030.kernel.auth import issue_token
-from samen030.kernel.config import ConfigError, load_federation
+authenticated as this partner's requests service and fails fast when the other side is down
+(kernel/peers.py, which the members service uses as well)."""
+from samen030.kernel import peers
+from samen030.kernel.peers import TIMEOUT, PeerRefused, PeerUnavailable, federation, service_url
 
 SERVICE_USER = "service:requests"
-TIMEOUT = (1.0, 5.0)  # connect, read: a partner that is down is known within a second
-
-
-class PeerUnavailable(Exception):
-    """The other service did not answer (down, or an error on its side); try again later."""
-
-
-class PeerRefused(Exception):
-    def __init__(self, status: int, message: str):
-        super().__init__(message)
-        self.status = status
-
-
-def federation():
-    return load_federation()
-
-
-def service_url(partner: str, service: str) -> str | None:
-    try:
-        return federation().partner(partner).url(service)
-    except ConfigError:
-        return None
 
 
 def call(method: str, url: str, as_partner: str, what: str, json: dict | None = None,
          params: dict | None = None) -> dict | None:
     """The JSON answer; None for 404; PeerRefused for another 4xx; PeerUnavailable when down or 5xx."""
-    headers = {"Authorization": f"Bearer {issue_token(as_partner, 'coordinator', SERVICE_USER)}"}
-    try:
-        response = http.request(method, url, json=json, params=params, headers=headers, timeout=TIMEOUT)
-    except http.RequestException as exc:
-        raise PeerUnavailable(f"{what} is niet bereikbaar (is not reachable): {type(exc).__name__}") from None
-    if response.status_code == 404:
-        return None
-    if response.status_code >= 500:
-        raise PeerUnavailable(f"{what} gaf een fout (answered {response.status_code}); probeer het later opnieuw.")
-    if response.status_code >= 400:
-        try:
-            message = response.json().get("message", response.text[:200])
-        except ValueError:
-            message = response.text[:200]
-        raise PeerRefused(response.status_code, f"{what} weigerde (refused, {response.status_code}): {message}")
-    return response.json()
+    return peers.call(method, url, as_partner, what, SERVICE_USER, json=json, params=params)
+
+
+__all__ = ["TIMEOUT", "PeerRefused", "PeerUnavailable", "call", "federation", "service_url"]

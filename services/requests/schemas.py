@@ -107,6 +107,7 @@ class RequestSchema(Schema):
     first_contact_at = fields.DateTime(allow_none=True)
     resolved_at = fields.DateTime(allow_none=True)
     overdue = fields.Boolean()
+    erased_at = fields.DateTime(allow_none=True, metadata={"description": "when its personal data was erased"})
     version = fields.Integer()
     created_by = fields.String()
     updated_at = fields.DateTime()

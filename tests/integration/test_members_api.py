@@ -38,6 +38,17 @@ def client(app):
 
 
 @pytest.fixture
+def members_only(tmp_path, monkeypatch):
+    """A federation where the partner runs no requests service: the export holds no requests, asks no one
+    (tests/integration/test_erasure.py exports with the requests service)."""
+    path = tmp_path / "federation.toml"
+    path.write_text('[federation]\ngateway_url = "http://127.0.0.1:9"\nnats_url = "nats://127.0.0.1:9"\n'
+                    '[partners.krachtstation]\nname = "Krachtstation"\n'
+                    'services = { members = "http://127.0.0.1:9" }\n')
+    monkeypatch.setenv("SAMEN030_FEDERATION", str(path))
+
+
+@pytest.fixture
 def coordinator(auth_header):
     return auth_header("krachtstation")
 
@@ -223,7 +234,7 @@ def test_consents_are_records_with_a_history(client, app, coordinator):
     assert_no_personal_data_in_outbox(app)
 
 
-def test_export_holds_everything_about_the_person(client, coordinator):
+def test_export_holds_everything_about_the_person(client, coordinator, members_only):
     member = register(client, coordinator)
     client.post(f"/members/{member['id']}/consents", json={"purpose": "share_for_referral", "how": "online"},
                 headers=coordinator)
@@ -231,9 +242,10 @@ def test_export_holds_everything_about_the_person(client, coordinator):
     assert document["partner"] == "krachtstation" and document["exported_at"]
     assert {k: document["member"][k] for k in PERSON} == PERSON
     assert [c["purpose"] for c in document["consents"]] == ["share_for_referral"]
+    assert document["requests"] == []
 
 
-def test_erase_leaves_an_anonymous_counted_record(client, app, coordinator):
+def test_erase_leaves_an_anonymous_counted_record(client, app, coordinator, members_only):
     member = register(client, coordinator)
     consent = client.post(f"/members/{member['id']}/consents", json={"purpose": "contact_phone", "how": "mondeling"},
                           headers=coordinator).json
