@@ -1,5 +1,5 @@
 """The gateway's combined read model, built only from the partners' events."""
-from sqlalchemy import Boolean, Column, Index, Integer, MetaData, String, Table, Text
+from sqlalchemy import JSON, Boolean, Column, Index, Integer, MetaData, String, Table, Text
 
 from samen030.kernel.consumer import tracking_table
 from samen030.kernel.database import UTCDateTime
@@ -60,6 +60,18 @@ members = Table(  # the partners' members as their events describe them: no pers
     Column("skills", String(400), nullable=False, default=""),  # comma-separated taxonomy term codes
     Column("erased", Boolean, nullable=False, default=False),
     Column("version", Integer, nullable=False),
+    # a volunteer's anonymous profile, for other partners' suggestions
+    Column("buurt", String(10)),
+    Column("languages", String(200), nullable=False, default="nl"),
+    Column("availability", JSON, nullable=False, default=list),  # [{byday, from, until}]
+)
+
+volunteer_consents = Table(  # consents to appear in suggestions (purpose volunteer_suggestions), by id
+    "volunteer_consents", metadata,
+    Column("consent_id", String(36), primary_key=True),
+    Column("member_id", String(36), nullable=False, index=True),
+    Column("partner", String(32), nullable=False),
+    Column("withdrawn", Boolean, nullable=False, default=False),
 )
 
 help_requests = Table(  # the partners' help requests as their events describe them: codes and times only

@@ -62,3 +62,20 @@ class SuggestionSchema(CityOfferSchema):
 
 class SuggestionsSchema(Schema):
     items = fields.List(fields.Nested(SuggestionSchema))
+
+
+class VolunteerProfileSchema(Schema):
+    id = fields.String(metadata={"description": "the volunteer's member id at their partner"})
+    partner = fields.String()
+    buurt = fields.String(allow_none=True)
+    wijk = fields.String(allow_none=True)
+    skills = fields.List(fields.String())
+    languages = fields.List(fields.String())
+    availability = fields.List(fields.Dict(), metadata={"description": "weekly windows: byday, from, until"})
+    score = fields.Integer()
+    next_available = fields.DateTime(allow_none=True)
+    reasons = fields.List(fields.Nested(ReasonSchema))
+
+
+class VolunteerProfilesSchema(Schema):
+    items = fields.List(fields.Nested(VolunteerProfileSchema))

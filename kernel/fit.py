@@ -111,7 +111,7 @@ def volunteer_fit(volunteer: dict, ask: Ask) -> dict | None:
     windows = [(day, w["from"], w["until"]) for w in volunteer["availability"] for day in w["byday"].split(",")]
     moment, inside = next_window(windows, ask.at)
     reasons.append(time_reason(moment, inside, ask.at, VOLUNTEER_TIMES))
-    return scored(volunteer, reasons, next_available=moment.isoformat() if moment else None)
+    return scored(volunteer, reasons, next_available=moment)
 
 
 def _volunteer_place(lives: str | None, asked: str) -> Reason | None:

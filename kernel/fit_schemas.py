@@ -1,12 +1,13 @@
 """The question every suggestion answers (a help request's category, buurt, sub-terms, languages and
 moment) and the reasons it gives: one schema for offers at the gateway and volunteers at the members
 service and the gateway."""
-from datetime import date
+from datetime import date, datetime
 
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 from webargs.fields import DelimitedList
 
 from .config import PARTNER_ID
+from .fit import UTRECHT, Ask
 from .taxonomy import CATEGORIES, TERMS
 from .validators import LANGUAGE, known_buurt
 
@@ -46,3 +47,11 @@ class ReasonSchema(Schema):
     code = fields.String(metadata={"description": "category, terms, same_buurt, serves_buurt, same_wijk, "
                                                   "serves_wijk, online, open, opens_later, hours_unknown, language"})
     text = fields.String(metadata={"description": "Dutch, English in parentheses"})
+
+
+def ask_from(data: dict) -> Ask:
+    """The question as AskSchema loaded it; a moment without offset is Utrecht time, none is now."""
+    at = data.get("at") or datetime.now(UTRECHT)
+    return Ask(data["category"], data["buurt"], at if at.tzinfo else at.replace(tzinfo=UTRECHT),
+               tuple(dict.fromkeys(data.get("terms") or ())), tuple(dict.fromkeys(data.get("languages") or ())),
+               data.get("exclude_partner"), data["limit"])

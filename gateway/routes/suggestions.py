@@ -1,30 +1,35 @@
-from datetime import datetime
-
 from flask import current_app
 from flask_smorest import Blueprint
 
-from samen030.kernel.fit import Ask
-from samen030.kernel.fit_schemas import AskSchema
+from samen030.kernel.fit_schemas import AskSchema, ask_from
 from samen030.kernel.web import fast_json
 
 from ..freshness import read_model_state
 from ..offer_view import with_freshness
-from ..request_schemas import SuggestionsSchema
+from ..request_schemas import SuggestionsSchema, VolunteerProfilesSchema
 from ..suggestions import suggestions
-from .search import UTRECHT
+from ..volunteers import volunteer_profiles
 
 blp = Blueprint("suggestions", __name__, url_prefix="/api/v1/suggestions",
                 description="Offers that fit a help request, with the reasons, from the gateway's read model")
 
 
 @blp.route("")
-@blp.arguments(AskSchema(), location="query", as_kwargs=True)
+@blp.arguments(AskSchema(), location="query")
 @blp.response(200, SuggestionsSchema)
-def suggest(category, buurt, limit, terms=(), languages=(), at=None, exclude_partner=None):
+def suggest(question: dict):
     """Offers that fit a request: category, near its buurt, open, in a language spoken; best first"""
-    at = datetime.now(UTRECHT) if at is None else at if at.tzinfo else at.replace(tzinfo=UTRECHT)
-    ask = Ask(category, buurt, at, tuple(dict.fromkeys(terms)), tuple(dict.fromkeys(languages)), exclude_partner, limit)
     with current_app.extensions["samen030.db"].connect() as conn:
         _version, fresh = read_model_state(conn, current_app.extensions["samen030.health"])
-        found = suggestions(conn, ask)
+        found = suggestions(conn, ask_from(question))
     return fast_json({"items": [with_freshness(offer, fresh) for offer in found]})
+
+
+@blp.route("/volunteers")
+@blp.arguments(AskSchema(), location="query")
+@blp.response(200, VolunteerProfilesSchema)
+def suggest_volunteers(question: dict):
+    """Volunteers of the partners (leave the asking one out with exclude_partner) in the request's wijk who
+    agreed to be suggested, as anonymous profiles: skills, buurt, languages, availability; best first"""
+    with current_app.extensions["samen030.db"].connect() as conn:
+        return {"items": volunteer_profiles(conn, ask_from(question))}

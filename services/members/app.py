@@ -2,7 +2,7 @@ from samen030.kernel.auth import LOCAL_ACCOUNTS, guard_everything
 from samen030.kernel.database import open_database
 from samen030.kernel.web import create_api_app
 
-from . import account_routes, accounts, routes
+from . import account_routes, accounts, routes, volunteer_routes
 from .tables import metadata
 
 
@@ -16,4 +16,5 @@ def create_app(partner: str, database_url: str | None = None, config: dict | Non
     api.register_blueprint(routes.blp)
     api.register_blueprint(account_routes.blp)
     api.register_blueprint(account_routes.login_blp)
+    api.register_blueprint(volunteer_routes.blp)
     return app

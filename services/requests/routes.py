@@ -8,7 +8,7 @@ from flask_smorest import Blueprint, abort
 
 from samen030.kernel.web import PageArgs, existing_id, page_of, page_schema
 
-from . import consents, help_requests as use_cases, peers, referrals
+from . import consents, help_requests as use_cases, peers, referrals, suggestions as suggesting
 from .followup import is_overdue
 from .lifecycle import API_ACTIONS, LABELS, InvalidTransition, possible_actions
 from .schemas import (ConsentRecordSchema, HandoverAnswerSchema, HandoverSchema, IntakeSchema, MoveSchema,
@@ -163,22 +163,18 @@ def request_referrals(request_id):
 
 @blp.route("/<request_id>/suggestions")
 @blp.response(200)
-@blp.doc(security=SECURITY, summary="Offers in the city that fit the request, with the reasons")
+@blp.doc(security=SECURITY, summary="Offers and volunteers that fit the request, with the reasons",
+         description="offers: the whole city's; volunteers: this partner's own who agreed to be suggested; "
+                     "volunteers_elsewhere: other partners' in the wijk, as anonymous profiles; notes: what "
+                     "could not be asked. 503 when the gateway does not answer.")
 def suggestions(request_id):
     request = use_cases.get_request(_db(), _request_id(request_id))
-    gateway = peers.federation().gateway_url
-    params = {"category": request["category"], "buurt": request["buurt"], "languages": ",".join(request["languages"])}
-    if request["terms"]:
-        params["terms"] = ",".join(request["terms"])
     try:
-        answer = peers.call("GET", f"{gateway}/api/v1/suggestions", _partner(), "de gateway", params=params)
+        return suggesting.for_request(_partner(), request)
     except peers.PeerUnavailable as exc:
         _unavailable(exc)
-    except peers.PeerRefused as exc:
+    except (peers.PeerRefused, suggesting.NoAnswer) as exc:
         abort(502, message=str(exc))
-    if not isinstance(answer, dict) or not isinstance(answer.get("items"), list):
-        abort(502, message="De gateway gaf geen suggesties (the gateway answered no suggestions).")
-    return {"request_id": request["id"], "offers": answer["items"]}
 
 
 @inbound.route("", methods=["POST"])
