@@ -14,15 +14,24 @@ PROFILE = ("id", "partner", "buurt", "wijk", "skills", "languages", "availabilit
 
 
 def volunteer_profiles(conn: Connection, ask: Ask) -> list[dict]:
-    m, c = members.c, volunteer_consents.c
-    query = select(*(m[name] for name in PROFILE)).where(
-        m.kind == "vrijwilliger", m.membership_status != "opgezegd", m.erased.is_(False),
-        m.wijk == buurt_of(ask.buurt).wijk_code,
-        exists().where(c.member_id == m.id, c.partner == m.partner, c.withdrawn.is_(False)))
+    query = _suggestible().where(members.c.wijk == buurt_of(ask.buurt).wijk_code)
     if ask.exclude_partner:
-        query = query.where(m.partner != ask.exclude_partner)
+        query = query.where(members.c.partner != ask.exclude_partner)
     candidates = [_profile(row) for row in conn.execute(query).mappings()]
     return best_first([fit for profile in candidates if (fit := volunteer_fit(profile, ask))], ask.limit, "partner")
+
+
+def volunteer_profile(conn: Connection, volunteer_id: str) -> dict | None:
+    """One volunteer's anonymous profile, while they agree to be suggested."""
+    row = conn.execute(_suggestible().where(members.c.id == volunteer_id)).mappings().first()
+    return _profile(row) if row else None
+
+
+def _suggestible():
+    m, c = members.c, volunteer_consents.c
+    return select(*(m[name] for name in PROFILE)).where(
+        m.kind == "vrijwilliger", m.membership_status != "opgezegd", m.erased.is_(False),
+        exists().where(c.member_id == m.id, c.partner == m.partner, c.withdrawn.is_(False)))
 
 
 def _profile(row) -> dict:

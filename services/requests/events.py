@@ -27,6 +27,7 @@ def request_event(partner: str, request: dict, action: str, previous_status: str
 def referral_sent_event(partner: str, request: dict, referral: dict) -> Event:
     data = {"referral_id": referral["id"], "request_id": request["id"], "to_partner": referral["partner"],
             "to_request_id": referral["other_request_id"], "offer_id": referral["offer_id"],
+            "volunteer_id": referral["volunteer_id"],
             "with_consent": referral["with_consent"], "shared": referral["shared"],
             "category": request["category"], "buurt": request["buurt"], "wijk": request["wijk"],
             "urgency": request["urgency"], "at": _utc(referral["sent_at"])}

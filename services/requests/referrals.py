@@ -41,7 +41,9 @@ def what_may_be_shared(consent: dict[str, bool], request: dict) -> list[str]:
                      if consent[purpose] and request.get(f)]
 
 
-def refer(db: Database, partner: str, request_id: str, offer_id: str, reason: str | None, user: str) -> dict | None:
+def refer(db: Database, partner: str, request_id: str, offer_id: str | None, reason: str | None, user: str,
+          volunteer_id: str | None = None) -> dict | None:
+    """Refer to another partner's offer, or to one of its volunteers (their partner asks them)."""
     with db.connect() as conn:
         request = load_request(conn, request_id)
         if request is None:
@@ -49,20 +51,19 @@ def refer(db: Database, partner: str, request_id: str, offer_id: str, reason: st
         earlier = conn.execute(select(func.count()).select_from(referrals).where(
             referrals.c.request_id == request_id, referrals.c.direction == "outgoing")).scalar_one()
     next_status("refer", request["status"], request["origin"] == "referral")  # 409 before calling anyone
-    offer = _offer(offer_id)
-    to_partner = offer["partner"]
+    to_partner, offer, field = _destination(offer_id, volunteer_id)
     if to_partner == partner:
-        raise CannotRefer("offer_id", "Dit is een aanbod van uzelf: help de bewoner zelf (start) "
-                                      "(this is your own offer: help the resident yourself).")
+        raise CannotRefer(field, "Dit aanbod of deze vrijwilliger is van uzelf: help de bewoner zelf (start) "
+                                 "(this is your own: help the resident yourself).")
     target = peers.service_url(to_partner, "requests")
     if target is None:
-        raise CannotRefer("offer_id", f"{to_partner} neemt geen doorverwijzingen aan: het heeft geen hulpvragendienst "
-                                      f"(runs no requests service).")
+        raise CannotRefer(field, f"{to_partner} neemt geen doorverwijzingen aan: het heeft geen hulpvragendienst "
+                                 f"(runs no requests service).")
     shared = what_may_be_shared(consents.in_force(db, partner, request), request)
     referral_id = str(uuid.uuid5(uuid.UUID(request_id), f"referral:{to_partner}:{earlier}"))
-    handover = {"referral_id": referral_id, "offer_id": offer_id, "category": request["category"],
-                "terms": request["terms"], "buurt": request["buurt"], "urgency": request["urgency"],
-                "languages": request["languages"], **{f: request[f] for f in shared}}
+    handover = {"referral_id": referral_id, "offer_id": offer_id, "volunteer_id": volunteer_id,
+                "category": request["category"], "terms": request["terms"], "buurt": request["buurt"],
+                "urgency": request["urgency"], "languages": request["languages"], **{f: request[f] for f in shared}}
     answer = peers.call("POST", f"{target}/incoming-referrals", partner, f"de hulpvragendienst van {to_partner}",
                         json=handover)
     contact = None if shared else _contact(to_partner, offer)
@@ -71,13 +72,26 @@ def refer(db: Database, partner: str, request_id: str, offer_id: str, reason: st
         request = load_request(conn, request_id, for_update=True)
         step = next_status("refer", request["status"], request["origin"] == "referral")
         referral = {"id": referral_id, "request_id": request_id, "direction": "outgoing", "partner": to_partner,
-                    "other_request_id": answer["request_id"], "offer_id": offer_id, "with_consent": bool(shared),
-                    "shared": shared, "status": "sent", "sent_at": now, "sent_by": user, "outcome_at": None,
-                    "contact": contact}
+                    "other_request_id": answer["request_id"], "offer_id": offer_id, "volunteer_id": volunteer_id,
+                    "with_consent": bool(shared), "shared": shared, "status": "sent", "sent_at": now, "sent_by": user,
+                    "outcome_at": None, "contact": contact}
         conn.execute(insert(referrals), {**referral, "shared": ",".join(shared)})
         apply_move(conn, partner, request, step, user, reason)
         outbox_rows.record(conn, outbox, referral_sent_event(partner, request, referral))
         return load_referral(conn, referral_id)
+
+
+def _destination(offer_id: str | None, volunteer_id: str | None) -> tuple[str, dict | None, str]:
+    """(the partner referred to, the offer if it is one, the field that named it)."""
+    if offer_id:
+        offer = _offer(offer_id)
+        return offer["partner"], offer, "offer_id"
+    gateway = peers.federation().gateway_url
+    profile = peers.call("GET", f"{gateway}/api/v1/suggestions/volunteers/{volunteer_id}", "samen030", "de gateway")
+    if profile is None:
+        raise CannotRefer("volunteer_id", f"Geen vrijwilliger {volunteer_id!r} die gesuggereerd wil worden "
+                                          f"(no volunteer who agreed to be suggested).")
+    return profile["partner"], None, "volunteer_id"
 
 
 def receive(db: Database, partner: str, from_partner: str, handover: dict, user: str) -> tuple[dict, bool]:
@@ -85,6 +99,7 @@ def receive(db: Database, partner: str, from_partner: str, handover: dict, user:
     referral handed over again gives the request made the first time."""
     referral_id = handover.pop("referral_id")
     offer_id = handover.pop("offer_id")
+    volunteer_id = handover.pop("volunteer_id", None)
     with db.connect() as conn:
         existing = conn.execute(select(referrals.c.request_id, referrals.c.partner).where(
             referrals.c.id == referral_id, referrals.c.direction == "incoming")).first()
@@ -97,19 +112,21 @@ def receive(db: Database, partner: str, from_partner: str, handover: dict, user:
     fields = {"channel": "referral", "member_id": None, "consents": [], "question": None, "name": None,
               "phone": None, "email": None, **handover}
     try:
-        request = _take_in_referral(db, partner, fields, user, referral_id, from_partner, offer_id, shared)
+        request = _take_in_referral(db, partner, fields, user, referral_id, from_partner, offer_id, volunteer_id, shared)
     except IntegrityError:  # the same referral handed over twice at the same moment: the first one won
-        return receive(db, partner, from_partner, {**handover, "referral_id": referral_id, "offer_id": offer_id}, user)
+        return receive(db, partner, from_partner, {**handover, "referral_id": referral_id, "offer_id": offer_id,
+                                                   "volunteer_id": volunteer_id}, user)
     return request, True
 
 
 def _take_in_referral(db: Database, partner: str, fields: dict, user: str, referral_id: str, from_partner: str,
-                      offer_id: str | None, shared: list[str]) -> dict:
+                      offer_id: str | None, volunteer_id: str | None, shared: list[str]) -> dict:
     return take_in(db, partner, fields, user, origin="referral",
                       referral={"id": referral_id, "from_partner": from_partner},
                       also=lambda conn, request: conn.execute(insert(referrals), {
                           "id": referral_id, "request_id": request["id"], "direction": "incoming",
                           "partner": from_partner, "other_request_id": None, "offer_id": offer_id,
+                          "volunteer_id": volunteer_id,
                           "with_consent": bool(shared), "shared": ",".join(shared), "status": "sent",
                           "sent_at": request["received_at"], "sent_by": f"{from_partner}:{user}",
                           "outcome_at": None, "contact": None}))
@@ -163,11 +180,13 @@ def _offer(offer_id: str) -> dict:
     return offer
 
 
-def _contact(partner: str, offer: dict) -> dict:
+def _contact(partner: str, offer: dict | None) -> dict:
     """How the resident gets in touch with the other partner themselves: the offer's public details
     from that partner's directory, or at least the names when it cannot be reached."""
-    contact = {"partner": partner, "partner_name": peers.federation().partner(partner).name,
-               "offer_id": offer["id"], "offer_name": offer["name"]}
+    contact = {"partner": partner, "partner_name": peers.federation().partner(partner).name}
+    if offer is None:  # a volunteer: the resident gets in touch with their partner
+        return contact
+    contact.update(offer_id=offer["id"], offer_name=offer["name"])
     url = peers.service_url(partner, "directory")
     try:
         details = peers.call("GET", f"{url}/offers/{offer['id']}", partner, f"de sociale kaart van {partner}") if url else None

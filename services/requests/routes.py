@@ -132,15 +132,18 @@ for _action in API_ACTIONS:
 @blp.route("/<request_id>/refer", methods=["POST"])
 @blp.arguments(ReferSchema)
 @blp.response(201, ReferralSchema)
-@blp.doc(security=SECURITY, summary="Refer the request to another partner's offer (warm handover)",
-         description="With the resident's consent the question and the contact details it covers go to the other "
+@blp.doc(security=SECURITY, summary="Refer the request to another partner's offer or volunteer (warm handover)",
+         description="Give offer_id (an offer from the city directory) or volunteer_id (another partner's volunteer "
+                     "from the suggestions: their partner asks them, and accepts when they agree). "
+                     "With the resident's consent the question and the contact details it covers go to the other "
                      "partner's requests service; without it only the anonymous question goes, and the answer "
                      "holds the other partner's contact details for the resident. 503 when the other partner "
                      "is down: nothing changed, retry.")
 def refer(body, request_id):
     try:
-        referral = referrals.refer(_db(), _partner(), existing_id(request_id, "request"), str(body["offer_id"]),
-                                   body["reason"], g.principal.user)
+        referral = referrals.refer(_db(), _partner(), existing_id(request_id, "request"),
+                                   body["offer_id"] and str(body["offer_id"]), body["reason"], g.principal.user,
+                                   body["volunteer_id"] and str(body["volunteer_id"]))
     except InvalidTransition as exc:
         abort(409, message=str(exc))
     except referrals.CannotRefer as exc:
@@ -186,6 +189,7 @@ def suggestions(request_id):
 def receive_referral(handover):
     handover["referral_id"] = str(handover["referral_id"])
     handover["offer_id"] = handover["offer_id"] and str(handover["offer_id"])
+    handover["volunteer_id"] = handover["volunteer_id"] and str(handover["volunteer_id"])
     referral_id = handover["referral_id"]
     try:
         request, created = referrals.receive(_db(), _partner(), g.principal.partner, handover, g.principal.user)

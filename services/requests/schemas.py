@@ -70,6 +70,7 @@ class HandoverSchema(QuestionSchema):
     """What partner A's requests service sends partner B's: only what the resident's consent covers."""
     referral_id = fields.UUID(required=True)
     offer_id = fields.UUID(allow_none=True, load_default=None)
+    volunteer_id = fields.UUID(allow_none=True, load_default=None)
 
 
 class ConsentRecordSchema(Schema):
@@ -131,8 +132,16 @@ class MoveSchema(Schema):
 
 
 class ReferSchema(Schema):
-    offer_id = fields.UUID(required=True, metadata={"description": "an offer of another partner, from the city directory"})
+    offer_id = fields.UUID(load_default=None, metadata={"description": "an offer of another partner, from the city directory"})
+    volunteer_id = fields.UUID(load_default=None, metadata={
+        "description": "or: another partner's volunteer, from the suggestions (their partner asks them)"})
     reason = Text(allow_none=True, load_default=None, validate=validate.Length(max=1000))
+
+    @validates_schema
+    def one_destination(self, data, **_kwargs):
+        if (data.get("offer_id") is None) == (data.get("volunteer_id") is None):
+            raise ValidationError("Geef een offer_id of een volunteer_id, niet allebei (give an offer_id or a "
+                                  "volunteer_id, one of them).", "offer_id")
 
 
 class TransitionSchema(Schema):
@@ -151,6 +160,7 @@ class ReferralSchema(Schema):
     partner = fields.String(metadata={"description": "the other side"})
     other_request_id = fields.String(allow_none=True)
     offer_id = fields.String(allow_none=True)
+    volunteer_id = fields.String(allow_none=True)
     with_consent = fields.Boolean()
     shared = fields.List(fields.String(), metadata={"description": "the personal data that went along"})
     status = fields.String()

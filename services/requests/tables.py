@@ -73,6 +73,7 @@ referrals = Table(  # both sides keep one row per referral, with what was shared
     Column("partner", String(32), nullable=False),  # the other side
     Column("other_request_id", String(36)),  # the request at the other side
     Column("offer_id", String(36)),
+    Column("volunteer_id", String(36)),  # or: for one of the other partner's volunteers (their member id)
     Column("with_consent", Boolean, nullable=False),
     Column("shared", String(100), nullable=False, default=""),  # question,name,phone,email
     Column("status", String(16), nullable=False),  # sent | accepted | declined

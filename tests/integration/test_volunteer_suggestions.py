@@ -16,7 +16,7 @@ QUESTION = {"channel": "walk_in", "category": "lichte-zorg", "terms": ["ervaring
 
 @pytest.fixture
 def city(databases, monkeypatch, tmp_path):
-    city = City(databases, monkeypatch, tmp_path, {A: ("requests", "members"), B: ("members",)})
+    city = City(databases, monkeypatch, tmp_path, {A: ("requests", "members"), B: ("requests", "members")})
     for key in city.ports:
         city.start(*key)
     city.start_gateway()
@@ -75,6 +75,34 @@ def test_other_partners_volunteers_are_anonymous_profiles_in_the_wijk_while_they
                                    headers=auth(B), json={})
     city.sync_gateway()
     assert suggestions(city, request["id"])["volunteers_elsewhere"] == []
+
+
+def test_refer_to_another_partners_volunteer_who_then_accepts_through_their_partner(city):
+    near, consent = volunteer(city, B, "PBP-7", buurt="BU03440831")
+    city.sync_gateway()
+    request = city.client(A, "requests").post("/requests", headers=auth(A), json={
+        **QUESTION, "name": "Bewoner", "phone": "06 11122233",
+        "consents": [{"purpose": "share_for_referral", "how": "mondeling"}]}).json
+    city.client(A, "requests").post(f"/requests/{request['id']}/triage", headers=auth(A), json={})
+    both = city.client(A, "requests").post(f"/requests/{request['id']}/refer", headers=auth(A),
+                                           json={"offer_id": near["id"], "volunteer_id": near["id"]})
+    assert both.status_code == 422 and "offer_id" in both.json["errors"]["json"]
+    referral = city.client(A, "requests").post(f"/requests/{request['id']}/refer", headers=auth(A),
+                                               json={"volunteer_id": near["id"]})
+    assert referral.status_code == 201, referral.json
+    assert referral.json["partner"] == B and referral.json["volunteer_id"] == near["id"]
+    assert referral.json["shared"] == ["question", "name"]  # no consent to be phoned
+    [incoming] = city.client(B, "requests").get(f"/requests/{referral.json['other_request_id']}/referrals",
+                                                headers=auth(B)).json
+    assert incoming["volunteer_id"] == near["id"] and incoming["direction"] == "incoming"
+
+    city.client(B, "members").post(f"/members/{near['id']}/consents/{consent['id']}/withdraw", headers=auth(B), json={})
+    city.sync_gateway()
+    again = city.client(A, "requests").post("/requests", json=QUESTION, headers=auth(A)).json
+    city.client(A, "requests").post(f"/requests/{again['id']}/triage", headers=auth(A), json={})
+    refused = city.client(A, "requests").post(f"/requests/{again['id']}/refer", headers=auth(A),
+                                              json={"volunteer_id": near["id"]})
+    assert refused.status_code == 422 and "volunteer_id" in refused.json["errors"]["json"]
 
 
 def test_an_erased_volunteer_leaves_the_gateway_profiles(city):
