@@ -65,6 +65,10 @@ def main(argv: list[str] | None = None) -> None:
     imports.add_argument("--report", type=Path, help="also write the refused rows to this CSV file")
     imports.add_argument("--user", default="import", help="who the change log names (default: import)")
 
+    from samen030.members import import_cli
+    import_cli.add_arguments(commands.add_parser("import-members", help="import a member list (CSV) into a "
+                                                 "partner's members service, all or nothing"))
+
     export = commands.add_parser("export", help="export a partner's directory as HSDS 3.0")
     export.add_argument("--partner", required=True)
     export.add_argument("--format", required=True, choices=["json", "csv"])
@@ -257,6 +261,11 @@ def _import_summary(result, unread_files: list[str]) -> str:
     return "\n".join(lines)
 
 
+def cmd_import_members(args) -> None:
+    from samen030.members.import_cli import run
+    run(args)
+
+
 def cmd_export(args) -> None:
     from samen030.directory import exporting
     partner = load_federation().partner(args.partner)
@@ -275,4 +284,4 @@ COMMANDS = {"serve": cmd_serve, "gateway": cmd_gateway, "relay": cmd_relay, "fol
             "projector": cmd_projector, "notifier": cmd_notifier, "smtp-sink": cmd_smtp_sink,
             "notifications": cmd_notifications,
             "nats": cmd_nats, "run": cmd_run, "token": cmd_token, "account": cmd_account, "demo": cmd_demo, "import": cmd_import,
-            "export": cmd_export}
+            "export": cmd_export, "import-members": cmd_import_members}

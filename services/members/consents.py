@@ -31,11 +31,16 @@ def give_consent(db: Database, partner: str, member_id: str, fields: dict, user:
             raise NoMember()
         if member["erased_at"]:
             raise Erased()
-        consent = {**fields, "given_at": fields["given_at"].astimezone(timezone.utc), "id": str(uuid.uuid4()), "member_id": member_id, "withdrawn_at": None,
-                   "withdrawn_how": None, "recorded_at": datetime.now(timezone.utc), "recorded_by": user}
-        conn.execute(insert(consents), consent)
-        outbox_rows.record(conn, outbox, consent_event(partner, "given", consent, consent["given_at"]))
-        return consent
+        return give_consent_in(conn, partner, member_id, fields, user)
+
+
+def give_consent_in(conn: Connection, partner: str, member_id: str, fields: dict, user: str) -> dict:
+    """give_consent within the caller's transaction, to a member known to exist and not erased."""
+    consent = {**fields, "given_at": fields["given_at"].astimezone(timezone.utc), "id": str(uuid.uuid4()), "member_id": member_id, "withdrawn_at": None,
+               "withdrawn_how": None, "recorded_at": datetime.now(timezone.utc), "recorded_by": user}
+    conn.execute(insert(consents), consent)
+    outbox_rows.record(conn, outbox, consent_event(partner, "given", consent, consent["given_at"]))
+    return consent
 
 
 def withdraw_consent(db: Database, partner: str, member_id: str, consent_id: str, how: str | None,

@@ -41,17 +41,22 @@ def _duplicate_number() -> InvalidChange:
 
 
 def register_member(db: Database, partner: str, fields: dict, user: str) -> dict:
+    try:
+        with db.begin() as conn:
+            return load_member(conn, register_member_in(conn, partner, fields, user)["id"])
+    except IntegrityError:  # the same number registered at the same moment
+        raise _duplicate_number() from None
+
+
+def register_member_in(conn: Connection, partner: str, fields: dict, user: str) -> dict:
+    """register_member within the caller's transaction (also the bulk import's); returns the member as written."""
     now = datetime.now(timezone.utc)
     member = {**fields, "id": str(uuid.uuid4()), "wijk": _wijk(fields.get("buurt")), "erased_at": None,
               "version": 1, "created_at": now, "updated_at": now, "updated_by": user}
-    try:
-        with db.begin() as conn:
-            _refuse_taken_number(conn, member["membership_number"], member["id"])
-            conn.execute(insert(members), _row(member))
-            outbox_rows.record(conn, outbox, member_event(partner, "registered", member))
-            return load_member(conn, member["id"])
-    except IntegrityError:  # the same number registered at the same moment
-        raise _duplicate_number() from None
+    _refuse_taken_number(conn, member["membership_number"], member["id"])
+    conn.execute(insert(members), _row(member))
+    outbox_rows.record(conn, outbox, member_event(partner, "registered", member))
+    return member
 
 
 def update_member(db: Database, partner: str, member_id: str, changes: dict, user: str) -> dict | None:
