@@ -1,7 +1,6 @@
 """The requests service over real HTTP between real services (threads of this process) on real
 databases (SQLite and PostgreSQL): intake, the state machine, referral between partners with and
 without consent, answers flowing back as events, follow-up, suggestions, and who may see what."""
-import json
 import time
 import uuid
 
@@ -9,7 +8,7 @@ import pytest
 from sqlalchemy import func, select
 
 from samen030.helprequests.followup_worker import answers_projection, report_overdue
-from samen030.helprequests.tables import help_requests, outbox, referrals, transitions
+from samen030.helprequests.tables import help_requests
 from samen030.kernel.events import parse_event
 from tests.conftest import auth
 from tests.live import City
