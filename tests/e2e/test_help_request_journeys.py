@@ -110,15 +110,15 @@ def test_with_consent_referred_accepted_resolved_and_counted(city, offer):
     call("POST", f"{base}/close", A)
 
     def counted():
-        """the referral and its acceptance in the city figures"""
+        """the referral, its acceptance and B's resolution in the city figures"""
         figures = requests.get(f"{urls['gateway']}/api/v1/figures/requests", timeout=5).json()
         flows = {(r["from_partner"], r["to_partner"]): r for r in figures["referrals"]}
-        flow = flows.get((A, B))
-        return flow and flow["accepted"] >= 1 and figures
-    figures = eventually(counted, timeout=30)
-    by_partner = {row["code"]: row for row in figures["by_partner"]}
-    assert by_partner[B]["resolved"] >= 1 if "resolved" in by_partner[B] else True
-    assert by_partner[A]["received"] >= 1
+        by_partner = {row["code"]: row for row in figures["by_partner"]}
+        resolved = by_partner.get(B, {}).get("median_hours_to_resolution") is not None
+        return (flows.get((A, B)) or {}).get("accepted", 0) >= 1 and resolved and by_partner
+    by_partner = eventually(counted, timeout=30)
+    assert by_partner[A]["received"] >= 1 and by_partner[A]["referred"] >= 1
+    assert by_partner[B]["received_by_referral"] >= 1 and by_partner[B]["median_hours_to_first_contact"] is not None
 
 
 def test_without_consent_only_the_anonymous_question_travels(city, offer):
