@@ -6,7 +6,7 @@ service (all or nothing: when it does not answer, there is no export); the erasu
 the `member.erased` event (the requests service's follow-up worker erases them, services/requests)."""
 from datetime import datetime, timezone
 
-from sqlalchemy import update
+from sqlalchemy import select, update
 
 from samen030.kernel import outbox as outbox_rows
 from samen030.kernel import peers
@@ -16,12 +16,12 @@ from samen030.kernel.erasure import scrub
 from .consents import consent_history, withdraw_in
 from .events import erased_event
 from .members import load_member
-from .tables import PERSONAL_FIELDS, consents, members, outbox
+from .tables import PERSONAL_FIELDS, accounts, consents, members, outbox
 
 # besides the personal fields: a membership number and a one-person business's trade identify someone too
 ERASED_FIELDS = (*PERSONAL_FIELDS, "membership_number", "trade")
 SERVICE_USER = "service:members"
-TOUCHED = [members, consents]  # the tables an erasure changes (kernel/erasure.py)
+TOUCHED = [members, consents, accounts]  # the tables an erasure changes (kernel/erasure.py)
 
 
 def export_member(db: Database, partner: str, member_id: str) -> dict | None:
@@ -63,8 +63,18 @@ def erase_member(db: Database, partner: str, member_id: str, user: str, scrub_fi
         for consent in consent_history(conn, member_id):
             if consent["withdrawn_at"] is None:
                 withdraw_in(conn, partner, consent, None, now)
+        _erase_accounts(conn, member_id, user, now)
         outbox_rows.record(conn, outbox, erased_event(partner, member_id, now))
     if scrub_files:
         scrub(db, TOUCHED)
     with db.connect() as conn:
         return load_member(conn, member_id)
+
+
+def _erase_accounts(conn, member_id: str, user: str, now: datetime) -> None:
+    """A staff account of the person goes too: its login and name are personal. The row stays, disabled,
+    under a login no one can use, so the history of who changed what still points somewhere."""
+    for account_id in conn.execute(select(accounts.c.id).where(accounts.c.member_id == member_id)).scalars().all():
+        conn.execute(update(accounts).where(accounts.c.id == account_id).values(
+            username=f"gewist-{account_id}", display_name=None, password_hash="!", disabled_at=now,
+            sessions_since=now, updated_at=now, updated_by=user))

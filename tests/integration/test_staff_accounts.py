@@ -359,3 +359,15 @@ def test_the_first_coordinator_is_made_on_the_command_line(city, databases, monk
         main(["account", "create", "--partner", A, "--username", "tweede@example.nl"])
     assert "password" in str(short.value) and "kort" not in str(short.value)
     assert members(city).get("/accounts", headers=auth(A)).json["total_items"] == 1
+
+
+def test_erasing_a_member_erases_their_account_too(city):
+    member = members(city).post("/members", headers=auth(A), json={
+        "type": "person", "kind": "vrijwilliger", "membership_number": "KK-77", "name": "Joke Smit"}).json
+    account = create(city, "joke.smit@example.nl", role="volunteer", member_id=member["id"], display_name="Joke Smit")
+    assert login(city, "joke.smit@example.nl").status_code == 200
+    assert members(city).post(f"/members/{member['id']}/erase", headers=auth(A)).status_code == 200
+    assert login(city, "joke.smit@example.nl").status_code == 401
+    shown = members(city).get(f"/accounts/{account['id']}", headers=auth(A)).json
+    assert shown["disabled_at"] and shown.get("display_name") is None
+    assert "joke" not in json.dumps(shown).lower()
