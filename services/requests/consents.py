@@ -14,8 +14,8 @@ from .tables import consents
 PURPOSES = ("share_for_referral", "contact_phone", "contact_email")
 
 
-class NoConsent(Exception):
-    pass
+class UnknownMember(Exception):
+    """The member reference of an intake is not a member of this partner (any longer)."""
 
 
 def in_force(db: Database, partner: str, request: dict) -> dict[str, bool]:
@@ -27,13 +27,25 @@ def in_force(db: Database, partner: str, request: dict) -> dict[str, bool]:
     return {purpose: purpose in held for purpose in PURPOSES}
 
 
+def check_member(partner: str, member_id: str) -> None:
+    """Before a request refers to a member: they exist at the partner's members service, not erased."""
+    member = _ask_members(partner, f"/members/{member_id}")
+    if member is None:
+        raise UnknownMember(f"Geen lid {member_id} bij {partner} (no such member).")
+    if member.get("erased_at"):
+        raise UnknownMember("De gegevens van dit lid zijn gewist (this member's data was erased).")
+
+
 def _member_consent(partner: str, member_id: str, purpose: str) -> bool:
+    answer = _ask_members(partner, f"/members/{member_id}/consents/{purpose}")
+    return bool(answer and answer.get("in_force"))
+
+
+def _ask_members(partner: str, path: str) -> dict | None:
     url = peers.service_url(partner, "members")
     if url is None:
         raise peers.PeerUnavailable(f"{partner} heeft geen ledenadministratie (runs no members service)")
-    answer = peers.call("GET", f"{url}/members/{member_id}/consents/{purpose}", partner,
-                        f"de ledenadministratie van {partner}")
-    return bool(answer and answer.get("in_force"))
+    return peers.call("GET", url + path, partner, f"de ledenadministratie van {partner}")
 
 
 def request_consents(conn: Connection, request_id: str) -> list[dict]:

@@ -68,6 +68,15 @@ class Requests(MethodView):
     def post(self, fields):
         """Take in a resident's question (intake)"""
         fields["member_id"] = fields["member_id"] and str(fields["member_id"])
+        try:
+            if fields["member_id"]:
+                consents.check_member(_partner(), fields["member_id"])
+        except consents.UnknownMember as exc:
+            abort(422, errors={"json": {"member_id": [str(exc)]}}, message=str(exc))
+        except peers.PeerUnavailable as exc:
+            _unavailable(exc)
+        except peers.PeerRefused as exc:
+            abort(502, message=str(exc))
         return _shown(use_cases.take_in(_db(), _partner(), fields, g.principal.user))
 
 

@@ -285,3 +285,20 @@ def test_another_partner_cannot_read_or_change_our_requests(city):
     assert client.post("/incoming-referrals", json={}, headers=auth("unknownpartner")).status_code == 403
     after = client.get(f"/requests/{rid}", headers=auth(A)).json
     assert after["version"] == 1 and after["status"] == "received"
+
+
+def test_a_member_reference_must_be_a_member_of_the_partner(city):
+    unknown = city.client(A, "requests").post("/requests", headers=auth(A),
+                                              json={**QUESTION, "consents": [], "member_id": str(uuid.uuid4())})
+    assert unknown.status_code == 422 and "member_id" in unknown.json["errors"]["json"]
+    member = city.client(A, "members").post("/members", headers=auth(A), json={
+        "type": "person", "kind": "bewoner", "membership_number": "WIP-8", "name": "Samira Bakkali"}).json
+    assert take_in(city, member_id=member["id"], consents=[])["member_id"] == member["id"]
+    city.client(A, "members").post(f"/members/{member['id']}/erase", headers=auth(A))
+    erased = city.client(A, "requests").post("/requests", headers=auth(A),
+                                             json={**QUESTION, "consents": [], "member_id": member["id"]})
+    assert erased.status_code == 422 and "gewist" in erased.json["message"]
+    city.stop(A, "members")
+    down = city.client(A, "requests").post("/requests", headers=auth(A),
+                                           json={**QUESTION, "consents": [], "member_id": member["id"]})
+    assert down.status_code == 503
