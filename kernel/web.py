@@ -64,6 +64,18 @@ class Text(fields.String):
         super().__init__(*args, validate=[no_control_characters, *validators], **kwargs)
 
 
+def error_paths(messages, path: tuple = ()):
+    """(field path, message) of every error in a marshmallow error dict, for reports that name the field."""
+    if isinstance(messages, dict):
+        for key, inner in messages.items():
+            yield from error_paths(inner, path if key == "_schema" else path + (key,))
+    elif isinstance(messages, list):
+        for message in messages:
+            yield from error_paths(message, path)
+    else:
+        yield path, str(messages)
+
+
 def existing_id(value: str, what: str) -> str:
     """The id from a URL, or a 404 naming it when it cannot be one of ours."""
     try:

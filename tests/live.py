@@ -98,3 +98,20 @@ class City:
     def close(self) -> None:
         for server in self.servers.values():
             server.stop()
+
+
+def referral_city(databases, monkeypatch, workdir: Path, offer: dict, referrer: str = "wijkinformatiepunt",
+                  receiver: str = "powerbypeers") -> City:
+    """The referrer with requests, members and directory, the receiver with requests and directory, all
+    served, the gateway too; `offer` created at the receiver's directory and known at the gateway
+    (`city.offer_id`)."""
+    from samen030.kernel.auth import issue_token
+    city = City(databases, monkeypatch, workdir, {referrer: ("requests", "members", "directory"),
+                                                  receiver: ("requests", "directory")})
+    for key in city.ports:
+        city.start(*key)
+    city.start_gateway()
+    token = {"Authorization": f"Bearer {issue_token(receiver, 'coordinator', 'tester')}"}
+    city.offer_id = city.client(receiver, "directory").post("/offers", json=offer, headers=token).json["id"]
+    city.sync_gateway()
+    return city

@@ -23,6 +23,7 @@ from typing import Callable
 from marshmallow import ValidationError
 
 from samen030.kernel.database import Database
+from samen030.kernel.web import error_paths
 
 from . import hsds, hsds_tabular
 from .from_hsds import MISSING, offer_fields
@@ -182,7 +183,7 @@ def _validate(sources: list[Source], partner: str, result: ImportResult, progres
             fields = schema.load(mapped.fields)
         except ValidationError as exc:
             refusals += [source.refusal(mapped.where(path), _reason(path, message))
-                         for path, message in _messages(exc.messages)]
+                         for path, message in error_paths(exc.messages)]
         offer_id = _offer_id(source.service, partner)
         refusals += _identity_refusals(source, offer_id, seen)
         try:
@@ -259,16 +260,6 @@ def _timestamp(found) -> datetime | None:
     return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
 
 
-def _messages(messages, path: tuple = ()):
-    """(offer field path, message) of every error in a marshmallow error dict."""
-    if isinstance(messages, dict):
-        for key, inner in messages.items():
-            yield from _messages(inner, path if key == "_schema" else path + (key,))
-    elif isinstance(messages, list):
-        for message in messages:
-            yield from _messages(message, path)
-    else:
-        yield path, str(messages)
 
 
 def _dotted(path: tuple) -> str:

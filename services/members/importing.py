@@ -21,6 +21,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from samen030.kernel.database import Database
+from samen030.kernel.web import error_paths
 
 from .consents import give_consent_in
 from .member_csv import Table, UnreadableFile, member_fields, read_table
@@ -162,14 +163,14 @@ def _validate(table: Table, result: ImportResult, progress: Progress) -> tuple[l
             fields = member_schema.load(parsed.fields)
         except ValidationError as exc:
             fields = None
-            for path, message in _messages(exc.messages):
+            for path, message in error_paths(exc.messages):
                 refuse(path[0] if path else "", _dutch(message, path[1:]))
         consents = []
         for given in parsed.consents:
             try:
                 consents.append(consent_schema.load(given))
             except ValidationError as exc:
-                for path, message in _messages(exc.messages):
+                for path, message in error_paths(exc.messages):
                     refuse(path[0] if path else "consents", _dutch(message, path[1:]))
         number_column = table.column("membership_number")
         number = parsed.fields.get("membership_number")
@@ -201,16 +202,6 @@ def _name_cells(cells: dict) -> str:
     return " ".join(cells[p] for p in ("first_name", "infix", "last_name") if cells.get(p))
 
 
-def _messages(messages, path: tuple = ()):
-    """(field path, message) of every error in a marshmallow error dict."""
-    if isinstance(messages, dict):
-        for key, inner in messages.items():
-            yield from _messages(inner, path if key == "_schema" else path + (key,))
-    elif isinstance(messages, list):
-        for message in messages:
-            yield from _messages(message, path)
-    else:
-        yield path, str(messages)
 
 
 def _dutch(message: str, inner: tuple = ()) -> str:

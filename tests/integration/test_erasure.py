@@ -17,7 +17,7 @@ from samen030.helprequests.tables import help_requests, transitions
 from samen030.kernel.events import parse_event
 from samen030.members.tables import members
 from tests.conftest import auth
-from tests.live import City
+from tests.live import referral_city
 
 A, B = "wijkinformatiepunt", "powerbypeers"
 PERSON = {"type": "person", "kind": "bewoner", "membership_number": "WIP-0412", "name": "Fenna Oosterhuis-Kramer",
@@ -35,12 +35,7 @@ CONSENTS = ("share_for_referral", "contact_phone", "contact_email")
 
 @pytest.fixture
 def city(databases, monkeypatch, tmp_path):
-    city = City(databases, monkeypatch, tmp_path, {A: ("requests", "members", "directory"), B: ("requests", "directory")})
-    for key in city.ports:
-        city.start(*key)
-    city.start_gateway()
-    city.offer_id = city.client(B, "directory").post("/offers", json=OFFER, headers=auth(B)).json["id"]
-    city.sync_gateway()
+    city = referral_city(databases, monkeypatch, tmp_path, OFFER, A, B)
     city.workdir = tmp_path
     yield city
     city.close()

@@ -11,7 +11,7 @@ from samen030.helprequests.followup_worker import answers_projection, report_ove
 from samen030.helprequests.tables import help_requests
 from samen030.kernel.events import parse_event
 from tests.conftest import auth
-from tests.live import City
+from tests.live import referral_city
 
 A, B = "wijkinformatiepunt", "powerbypeers"
 QUESTION = {"channel": "walk_in", "category": "lichte-zorg", "terms": ["ervaringsdeskundigen"], "buurt": "BU03440832",
@@ -30,13 +30,7 @@ OFFER = {"name": "Ervaringsdeskundigen aan tafel", "description": "Praten met ie
 
 @pytest.fixture
 def city(databases, monkeypatch, tmp_path):
-    city = City(databases, monkeypatch, tmp_path, {A: ("requests", "members", "directory"), B: ("requests", "directory")})
-    for key in city.ports:
-        city.start(*key)
-    city.start_gateway()
-    offer = city.client(B, "directory").post("/offers", json=OFFER, headers=auth(B)).json
-    city.sync_gateway()
-    city.offer_id = offer["id"]
+    city = referral_city(databases, monkeypatch, tmp_path, OFFER, A, B)
     yield city
     city.close()
 
