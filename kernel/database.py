@@ -1,6 +1,7 @@
 """One database per service per partner: a SQLite file under var/ by default, PostgreSQL when
 DATABASE_URL says so (each partner's service then lives in its own schema, `<partner>_<service>`)."""
 import os
+import sqlite3
 import zlib
 from contextlib import contextmanager
 from datetime import timezone
@@ -25,9 +26,11 @@ class Database:
         self.url = url
         self.metadata = metadata
         self.is_sqlite = url.startswith("sqlite")
+        self.file, self._watcher = None, None
         if self.is_sqlite:
             path = url.split("///", 1)[1] if "///" in url else ""
             if path and path != ":memory:":
+                self.file = os.path.abspath(path)
                 os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
             engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
             event.listen(engine, "connect", _sqlite_pragmas)
@@ -38,6 +41,17 @@ class Database:
             if schema:
                 engine = engine.execution_options(schema_translate_map={None: schema})
         self.engine: Engine = engine
+
+    def change_marker(self) -> int | None:
+        """A number that changes whenever another connection commits to this SQLite file (PRAGMA
+        data_version, on a connection of its own that never writes: no query planning, no disk read);
+        None where there is no such thing (PostgreSQL, in-memory). Lets an idle poller skip its query
+        while nothing was written."""
+        if self.file is None:
+            return None
+        if self._watcher is None:
+            self._watcher = sqlite3.connect(self.file, check_same_thread=False)
+        return self._watcher.execute("PRAGMA data_version").fetchone()[0]
 
     def create_tables(self) -> None:
         """Create what is missing; safe when several processes start at once."""
@@ -72,6 +86,9 @@ class Database:
 
     def dispose(self) -> None:
         self.engine.dispose(close=False)
+        if self._watcher is not None:
+            self._watcher.close()
+            self._watcher = None
 
 
 def add_missing_columns(conn: Connection, metadata: MetaData) -> None:

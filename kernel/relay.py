@@ -13,6 +13,11 @@ from .workers import Backoff, wait_or_stop
 log = logging.getLogger(__name__)
 
 
+# After a quiet second, the first new event waits at most this long (idle relays cost next to nothing):
+IDLE_INTERVAL = 0.05  # PostgreSQL: each look is a query
+IDLE_INTERVAL_SQLITE = 0.02  # SQLite: each look reads PRAGMA data_version
+
+
 class Relay:
     def __init__(self, db: Database, outbox, partner: str, service: str, nats_url: str, *,
                  batch: int = 1000, poll_interval: float = 0.005, ack_timeout: float = 5.0):
@@ -24,6 +29,7 @@ class Relay:
         nc = await connect(self.nats_url, f"relay-{self.partner}-{self.service}")
         js = nc.jetstream(publish_async_max_pending=self.batch * 2)
         backoff, stream_ready, last_report = Backoff(), False, time.monotonic()
+        idle_at, idle_polls, looked_at = None, 0, 0.0
         try:
             while not stop.is_set():
                 if not stream_ready:
@@ -34,13 +40,22 @@ class Relay:
                         log.warning("relay %s: stream not ready: %s", self.partner, exc)
                         await backoff.sleep(stop)
                         continue
+                marker = self.db.change_marker()  # before the query: a commit after it changes the marker
+                if marker is not None and marker == idle_at and time.monotonic() - looked_at < 1.0:
+                    idle_polls += 1  # nothing was written since the last empty look
+                    await wait_or_stop(stop, self._idle_interval(idle_polls, False))
+                    continue
+                looked_at = time.monotonic()
                 with self.db.connect() as conn:
                     rows = unpublished(conn, self.outbox, self.batch)
                 if not rows:
                     if until_empty:
                         return
-                    await wait_or_stop(stop, self.poll_interval)
+                    idle_at = marker
+                    idle_polls += 1
+                    await wait_or_stop(stop, self._idle_interval(idle_polls, marker is None))
                     continue
+                idle_at, idle_polls = None, 0
                 done = await self._publish(js, rows)
                 if done:
                     with self.db.begin() as conn:
@@ -56,6 +71,14 @@ class Relay:
                     last_report = time.monotonic()
         finally:
             await nc.close()
+
+    def _idle_interval(self, idle_polls: int, must_query: bool) -> float:
+        """After a second of nothing, look less often: SQLite every IDLE_INTERVAL_SQLITE (a look is a
+        PRAGMA data_version, and a query at least once a second), PostgreSQL every IDLE_INTERVAL (a look
+        is a query). Busy, every poll_interval."""
+        if idle_polls * self.poll_interval <= 1.0:
+            return self.poll_interval
+        return max(self.poll_interval, IDLE_INTERVAL if must_query else IDLE_INTERVAL_SQLITE)
 
     async def _publish(self, js, rows) -> list[int]:
         """Publish rows pipelined; return the outbox seqs the stream acknowledged."""
