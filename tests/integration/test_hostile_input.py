@@ -44,3 +44,40 @@ def test_gateway_answers_hostile_input_with_a_4xx(databases, monkeypatch):
     for url in GATEWAY_REQUESTS:
         response = app.test_client().get(url)
         assert 400 <= response.status_code < 500, (url, response.json)
+
+
+INTAKE = {"channel": "walk_in", "category": "informatie", "buurt": "BU03440832", "question": "Hulp met een brief"}
+REQUESTS_REQUESTS = [
+    ("post", "/requests", {"json": [1, 2]}),
+    ("post", "/requests", {"data": b"\xff\xfe", "content_type": "application/json"}),
+    ("post", "/requests", {"json": {**INTAKE, "question": "a\x00b"}}),
+    ("post", "/requests", {"json": {**INTAKE, "name": "\x07"}}),
+    ("post", "/requests", {"json": {**INTAKE, "consents": "share_for_referral"}}),
+    ("post", "/requests", {"json": {**INTAKE, "consents": [{"purpose": None}]}}),
+    ("post", "/requests", {"json": {**INTAKE, "question": "x" * 5000}}),
+    ("post", "/requests", {"json": {**INTAKE, "languages": []}}),
+    ("get", "/requests?page=99999999999999999999", {}),
+    ("get", "/requests?overdue=maybe", {}),
+    ("get", "/requests?status=%00", {}),
+    ("get", "/requests/%00", {}),
+    ("get", f"/requests/{ID}/history", {}),
+    ("post", f"/requests/{ID}/triage", {"json": {"version": 99999999999999999999}}),
+    ("post", f"/requests/{ID}/triage", {"json": {"reason": "a\x00"}}),
+    ("post", f"/requests/{ID}/fly", {"json": {}}),
+    ("post", f"/requests/{ID}/refer", {"json": {"offer_id": "\x00"}}),
+    ("post", f"/requests/{ID}/consents/anything/withdraw", {}),
+    ("get", f"/requests/{ID}/suggestions", {}),
+    ("post", "/incoming-referrals", {"json": {"referral_id": "x"}}),
+]
+
+
+@pytest.mark.parametrize("method, url, kwargs", REQUESTS_REQUESTS)
+def test_requests_service_answers_hostile_input_with_a_4xx(databases, monkeypatch, auth_header, method, url, kwargs):
+    from samen030.helprequests.app import create_app
+    if schema := databases.schema("krachtstation", "requests"):
+        monkeypatch.setenv("DATABASE_SCHEMA", schema)
+    app = create_app("krachtstation", databases.url("krachtstation", "requests"), {"TESTING": True})
+    databases.opened.append(app.extensions["samen030.db"])
+    caller = auth_header("zorgbelang") if url.startswith("/incoming") else auth_header()
+    response = getattr(app.test_client(), method)(url, headers=caller, **kwargs)
+    assert 400 <= response.status_code < 500, (url, response.status_code, response.json)
