@@ -80,8 +80,9 @@ def apply_referral(conn: Connection, event: Event) -> None:
         outcome_at=answered.referral_outcome_at if answered else None))
 
 
-def apply_overdue(conn: Connection, event: Event) -> None:
-    """Nothing to keep: the figures derive "overdue now" from first_contact_due and first_contact_at."""
+def nothing_to_keep(conn: Connection, event: Event) -> None:
+    """`request.overdue`: the figures derive "overdue now" from first_contact_due and first_contact_at;
+    `request.erased`: the read model never held the personal data, and the figures keep counting it."""
 
 
 def _moment(value: str | None) -> datetime | None:

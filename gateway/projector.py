@@ -10,7 +10,7 @@ from samen030.kernel.consumer import Projection
 from samen030.kernel.database import Database
 from samen030.kernel.events import Event
 
-from .help_requests import apply_overdue, apply_referral, apply_request
+from .help_requests import nothing_to_keep, apply_referral, apply_request
 from .readmodel import applied_events, members, offers, opening_hours, partner_status, places, volunteer_consents
 from .search_index import index_offer
 
@@ -128,7 +128,8 @@ HANDLERS = {
     "nl.samen030.requests.request.received.v1": _with_freshness(apply_request),
     "nl.samen030.requests.request.changed.v1": _with_freshness(apply_request),
     "nl.samen030.requests.referral.sent.v1": _with_freshness(apply_referral),
-    "nl.samen030.requests.request.overdue.v1": _with_freshness(apply_overdue),
+    "nl.samen030.requests.request.overdue.v1": _with_freshness(nothing_to_keep),
+    "nl.samen030.requests.request.erased.v1": _with_freshness(nothing_to_keep),
 }
 
 
