@@ -132,6 +132,7 @@ def _print_where_to_look(federation, urls, var) -> None:
     lines = ["", "SAMEN030 federation is running", "",
              f"  gateway         {gw}/api/v1/offers   (API docs: {gw}/docs, spec: {gw}/openapi.json)",
              f"  partners        {gw}/api/v1/partners",
+             f"  city figures    {gw}/api/v1/figures/requests   (?format=csv; members: {gw}/api/v1/figures/members)",
              f"  NATS            {federation.nats_url}"]
     lines += [f"  {name:<32}{url}/{MAIN_RESOURCE[name.split()[1]]}" for name, url in urls.items()]
     lines += [f"  {'mails to coordinators':<32}{var / 'mail'}/*.eml   (SMTP sink at {smtp_url()})",
