@@ -2,7 +2,7 @@
 from datetime import datetime, timezone
 
 from sqlalchemy import (BigInteger, Column, Index, Integer, LargeBinary, MetaData, String,
-                        Table, insert, select, update)
+                        Table, delete, insert, select, update)
 from sqlalchemy.engine import Connection
 
 from .database import UTCDateTime
@@ -41,3 +41,13 @@ def mark_published(conn: Connection, outbox: Table, seqs: list[int]) -> None:
     now = datetime.now(timezone.utc)
     for start in range(0, len(seqs), 500):
         conn.execute(update(outbox).where(outbox.c.seq.in_(seqs[start:start + 500])).values(published_at=now))
+
+
+def prune(conn: Connection, outbox: Table, before: datetime, limit: int = 5000) -> int:
+    """Delete up to `limit` rows published before `before`; how many went. Unpublished rows stay."""
+    old = (select(outbox.c.seq).where(outbox.c.published_at.is_not(None), outbox.c.published_at < before)
+           .order_by(outbox.c.seq).limit(limit))
+    seqs = list(conn.execute(old).scalars())
+    for start in range(0, len(seqs), 500):
+        conn.execute(delete(outbox).where(outbox.c.seq.in_(seqs[start:start + 500])))
+    return len(seqs)

@@ -2,12 +2,14 @@
 with the event id as Nats-Msg-Id so that a retry after a crash is dropped as a duplicate."""
 import asyncio
 import logging
+import os
 import time
+from datetime import datetime, timedelta, timezone
 
 from .bus import connect, ensure_stream
 from .database import Database
 from .events.envelope import CONTENT_TYPE
-from .outbox import mark_published, unpublished
+from .outbox import mark_published, prune, unpublished
 from .workers import Backoff, wait_or_stop
 
 log = logging.getLogger(__name__)
@@ -15,6 +17,7 @@ log = logging.getLogger(__name__)
 
 # After a quiet second, the first new event waits at most this long (idle relays cost next to nothing):
 IDLE_INTERVAL = 0.05  # PostgreSQL: each look is a query
+PRUNE_EVERY = 3600.0  # seconds between prunes of published outbox rows
 IDLE_INTERVAL_SQLITE = 0.02  # SQLite: each look reads PRAGMA data_version
 
 
@@ -29,9 +32,12 @@ class Relay:
         nc = await connect(self.nats_url, f"relay-{self.partner}-{self.service}")
         js = nc.jetstream(publish_async_max_pending=self.batch * 2)
         backoff, stream_ready, last_report = Backoff(), False, time.monotonic()
-        idle_at, idle_polls, looked_at = None, 0, 0.0
+        idle_at, idle_polls, looked_at, pruned_at = None, 0, 0.0, 0.0
         try:
             while not stop.is_set():
+                if time.monotonic() - pruned_at > PRUNE_EVERY:
+                    pruned_at = time.monotonic()
+                    await asyncio.to_thread(self.prune_published)
                 if not stream_ready:
                     try:
                         await ensure_stream(js, self.partner)
@@ -71,6 +77,28 @@ class Relay:
                     last_report = time.monotonic()
         finally:
             await nc.close()
+
+    def prune_published(self, now: datetime | None = None) -> int:
+        """Published rows older than SAMEN030_OUTBOX_KEEP_DAYS (default 7; 0 keeps them all) go: the
+        stream has them, and its duplicate window is an hour. Unpublished rows always stay."""
+        days = float(os.environ.get("SAMEN030_OUTBOX_KEEP_DAYS", "7"))
+        if days <= 0:
+            return 0
+        before = (now or datetime.now(timezone.utc)) - max(timedelta(days=days), timedelta(hours=1))
+        total = 0
+        try:
+            while True:
+                with self.db.begin() as conn:
+                    gone = prune(conn, self.outbox, before)
+                total += gone
+                if gone < 5000:
+                    break
+        except Exception as exc:  # a locked or unreachable database: the next prune tries again
+            log.warning("relay %s/%s: pruning the outbox failed: %s", self.partner, self.service, exc)
+        if total:
+            log.info("relay %s/%s: %d published outbox rows older than %s days pruned", self.partner, self.service,
+                     total, days)
+        return total
 
     def _idle_interval(self, idle_polls: int, must_query: bool) -> float:
         """After a second of nothing, look less often: SQLite every IDLE_INTERVAL_SQLITE (a look is a
