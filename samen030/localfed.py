@@ -11,6 +11,7 @@ from urllib.parse import urlsplit
 import requests as http
 
 from samen030.demo import load_demo
+from samen030.demo_members import load_demo_members
 from samen030.demo_requests import load_demo_requests
 from samen030.kernel.auth import issue_token
 from samen030.kernel.config import load_federation, port_of, var_dir
@@ -110,6 +111,7 @@ def run_local_federation(load_demo_data: bool = True) -> None:
             wait_healthy(url, supervisor)
         if load_demo_data:
             load_demo(federation, log=lambda line: print(line, flush=True))
+            load_demo_members(federation, log=lambda line: print(line, flush=True))
             load_demo_requests(federation, federation.gateway_url, log=lambda line: print(line, flush=True))
         tokens = {p: issue_token(p, "coordinator", f"coordinator-{p}") for p in federation.partners}
         (var / "tokens.json").write_text(json.dumps(tokens, indent=2))
