@@ -5,6 +5,7 @@ from sqlalchemy import select
 
 from samen030.kernel.config import PARTNER_ID
 from samen030.kernel.fit_schemas import ReasonSchema, in_years_served
+from samen030.kernel.web import service_db
 
 from .readmodel import partner_status
 from .request_figures import MEASURES
@@ -15,7 +16,7 @@ def known_partner(value: str) -> None:
     """A partner of the federation file, or one whose events the read model holds."""
     if not PARTNER_ID.match(value) or value in current_app.config["FEDERATION"].partners:  # the first: said already
         return
-    with current_app.extensions["samen030.db"].connect() as conn:
+    with service_db().connect() as conn:
         if conn.execute(select(partner_status.c.partner).where(partner_status.c.partner == value)).first():
             return
     raise ValidationError(f"Onbekende partner {value!r} (unknown partner).")

@@ -5,7 +5,7 @@ import re
 import uuid
 from datetime import datetime
 
-from flask import Flask, Response, jsonify, request
+from flask import Flask, Response, current_app, jsonify, request
 from flask_smorest import Api, abort
 from marshmallow import Schema, ValidationError, fields, validate
 from sqlalchemy.exc import DataError
@@ -62,6 +62,16 @@ class Text(fields.String):
     def __init__(self, *args, validate=(), **kwargs):
         validators = [validate] if callable(validate) else list(validate)
         super().__init__(*args, validate=[no_control_characters, *validators], **kwargs)
+
+
+def service_db():
+    """The database of the app handling this request (a partner's service, or the gateway's read model)."""
+    return current_app.extensions["samen030.db"]
+
+
+def service_partner() -> str:
+    """The partner whose service handles this request."""
+    return current_app.config["PARTNER"]
 
 
 def error_paths(messages, path: tuple = ()):

@@ -7,7 +7,7 @@ from flask_smorest import Blueprint
 from sqlalchemy import func, select
 
 from samen030.kernel.taxonomy import TERMS
-from samen030.kernel.web import fast_json
+from samen030.kernel.web import fast_json, service_db
 
 from ..figures_csv import figures_csv, filename
 from ..readmodel import members
@@ -22,7 +22,7 @@ blp = Blueprint("figures", __name__, url_prefix="/api/v1/figures", description="
 def member_figures():
     """Members per wijk and kind, and volunteer capacity per category and wijk"""
     current = members.c.membership_status != "opgezegd"
-    with current_app.extensions["samen030.db"].connect() as conn:
+    with service_db().connect() as conn:
         per_kind = conn.execute(select(members.c.wijk, members.c.kind, func.count())
                                 .where(current).group_by(members.c.wijk, members.c.kind)
                                 .order_by(members.c.wijk, members.c.kind)).all()
@@ -47,7 +47,7 @@ def help_request_figures(period_from=None, until=None, format=None, **filters):
     """Help requests per wijk, buurt, category and partner, and referrals between partners"""
     selection = Selection(period_from, until, filters)
     names = {p.id: p.name for p in current_app.config["FEDERATION"].partners.values()}
-    with current_app.extensions["samen030.db"].connect() as conn:
+    with service_db().connect() as conn:
         figures = request_figures(conn, selection, datetime.now(timezone.utc), names)
     if (format or _asked_format()) == "csv":
         return Response(figures_csv(figures), mimetype="text/csv", headers={

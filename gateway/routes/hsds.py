@@ -12,7 +12,7 @@ from samen030.directory.schemas import known_buurt, known_wijk
 from samen030.kernel.config import Partner
 from samen030.kernel.geography import buurt
 from samen030.kernel.taxonomy import TERMS_BY_ID
-from samen030.kernel.web import PageArgs, Text, existing_id
+from samen030.kernel.web import PageArgs, Text, existing_id, service_db
 
 from ..offer_view import LISTS
 from ..readmodel import offers, opening_hours, places
@@ -30,10 +30,6 @@ class CityServiceQuery(PageArgs):
     minimal = fields.Boolean(load_default=False)
     buurt = fields.String(validate=known_buurt)
     wijk = fields.String(validate=known_wijk)
-
-
-def _db():
-    return current_app.extensions["samen030.db"]
 
 
 def _partners() -> dict:
@@ -66,7 +62,7 @@ def services(page, per_page, full, minimal, search=None, taxonomy_term_id=None, 
     if search:
         pattern = f"%{search.lower()}%"
         where.append(or_(func.lower(offers.c.name).like(pattern), func.lower(offers.c.description).like(pattern)))
-    with _db().connect() as conn:
+    with service_db().connect() as conn:
         total = conn.execute(select(func.count()).select_from(offers).where(*where)).scalar_one()
         rows = conn.execute(select(offers).where(*where).order_by(offers.c.name, offers.c.id)
                             .limit(per_page).offset((page - 1) * per_page)).mappings().all()
@@ -79,7 +75,7 @@ def services(page, per_page, full, minimal, search=None, taxonomy_term_id=None, 
 @blp.route("/services/<service_id>")
 def one_service(service_id):
     """One service of any partner, nested as far as the read model knows it"""
-    with _db().connect() as conn:
+    with service_db().connect() as conn:
         row = conn.execute(select(offers).where(offers.c.id == existing_id(service_id, "service"))).mappings().first()
         if row is None:
             abort(404, message=f"No service {service_id!r} in the city's directory.")
@@ -101,7 +97,7 @@ def one_organization(organization_id):
     partner = _partner_by_organization().get(existing_id(organization_id, "organization"))
     if partner is None:
         abort(404, message=f"No organization {organization_id!r} in the federation.")
-    with _db().connect() as conn:
+    with service_db().connect() as conn:
         rows = conn.execute(select(offers).where(offers.c.partner == partner.id).order_by(offers.c.name)).mappings().all()
         listed = [_service(conn, row, nested=False) for row in rows]
     return jsonify(hsds.organization(partner) | {"services": listed})
@@ -122,7 +118,7 @@ def _location(place) -> dict:
 @blp.arguments(PageArgs, location="query", as_kwargs=True)
 def service_at_locations(page, per_page):
     """Where each service of the city is given (by buurt, or online)"""
-    with _db().connect() as conn:
+    with service_db().connect() as conn:
         total = conn.execute(select(func.count()).select_from(places)).scalar_one()
         ids = conn.execute(select(places.c.id).order_by(places.c.offer_id, places.c.buurt)
                            .limit(per_page).offset((page - 1) * per_page)).scalars().all()
@@ -133,7 +129,7 @@ def service_at_locations(page, per_page):
 @blp.route("/service_at_locations/<sal_id>")
 def one_service_at_location(sal_id):
     """One service at one place"""
-    with _db().connect() as conn:
+    with service_db().connect() as conn:
         found = _service_at_location(conn, existing_id(sal_id, "service_at_location"))
     if found is None:
         abort(404, message=f"No service_at_location {sal_id!r} in the city's directory.")

@@ -5,7 +5,7 @@ from flask.views import MethodView
 from flask_smorest import Blueprint, abort
 from sqlalchemy import bindparam, func, select
 
-from samen030.kernel.web import existing_id, fast_json, page_of, page_schema
+from samen030.kernel.web import existing_id, fast_json, page_of, page_schema, service_db
 
 from ..freshness import read_model_state
 from ..offer_view import listed, with_freshness
@@ -16,17 +16,13 @@ blp = Blueprint("city-offers", __name__, url_prefix="/api/v1/offers",
                 description="All partners' offers, from the gateway's read model")
 
 
-def _db():
-    return current_app.extensions["samen030.db"]
-
-
 @blp.route("")
 class CityOffers(MethodView):
     @blp.arguments(CityOfferQuerySchema(), location="query", as_kwargs=True)
     @blp.response(200, page_schema(CityOfferSchema))
     def get(self, page, per_page, **filters):
         """Search the offers of all partners"""
-        with _db().connect() as conn:
+        with service_db().connect() as conn:
             version, fresh = read_model_state(conn, current_app.extensions["samen030.health"])
             key = ("offers", tuple(sorted(filters.items())), page, per_page)
             items, total = current_app.extensions["samen030.answers"].get(
@@ -57,7 +53,7 @@ class CityOffer(MethodView):
     @blp.response(200, CityOfferSchema)
     def get(self, offer_id):
         """Show one offer of any partner"""
-        with _db().connect() as conn:
+        with service_db().connect() as conn:
             row = conn.execute(select(offers).where(offers.c.id == existing_id(offer_id, "offer"))).mappings().first()
             if row is None:
                 abort(404, message=f"No offer {offer_id!r} in the city's directory.")

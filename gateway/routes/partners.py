@@ -5,6 +5,8 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 from sqlalchemy import select
 
+from samen030.kernel.web import service_db
+
 from ..readmodel import partner_status
 from ..schemas import PartnerSchema
 
@@ -18,7 +20,7 @@ class Partners(MethodView):
     def get(self):
         """List the partners, their services and the freshness of their data"""
         federation = current_app.config["FEDERATION"]
-        with current_app.extensions["samen030.db"].connect() as conn:
+        with service_db().connect() as conn:
             status = {row.partner: row for row in conn.execute(select(partner_status))}
         now = datetime.now(timezone.utc)
         reachable = current_app.extensions["samen030.health"].current()

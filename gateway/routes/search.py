@@ -5,7 +5,7 @@ from flask import current_app
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
-from samen030.kernel.web import fast_json, page_of
+from samen030.kernel.web import fast_json, page_of, service_db
 
 from ..freshness import read_model_state
 from ..offer_view import listed, with_freshness
@@ -27,7 +27,7 @@ class CitySearch(MethodView):
         """Search the offers of all partners by words, with facets per category and wijk"""
         filters |= offer_filters(language, free, datetime.now(UTRECHT) if open_now else open_at)
         words = search_words(q)
-        with current_app.extensions["samen030.db"].connect() as conn:
+        with service_db().connect() as conn:
             version, fresh = read_model_state(conn, current_app.extensions["samen030.health"])
             key = ("search", tuple(words), tuple(sorted(filters.items())), page, per_page)
             items, total, facets = current_app.extensions["samen030.answers"].get(

@@ -2,7 +2,7 @@ from flask import current_app
 from flask_smorest import Blueprint, abort
 
 from samen030.kernel.fit_schemas import AskSchema, ask_from
-from samen030.kernel.web import existing_id, fast_json
+from samen030.kernel.web import existing_id, fast_json, service_db
 
 from ..freshness import read_model_state
 from ..offer_view import with_freshness
@@ -19,7 +19,7 @@ blp = Blueprint("suggestions", __name__, url_prefix="/api/v1/suggestions",
 @blp.response(200, SuggestionsSchema)
 def suggest(question: dict):
     """Offers that fit a request: category, near its buurt, open, in a language spoken; best first"""
-    with current_app.extensions["samen030.db"].connect() as conn:
+    with service_db().connect() as conn:
         _version, fresh = read_model_state(conn, current_app.extensions["samen030.health"])
         found = suggestions(conn, ask_from(question))
     return fast_json({"items": [with_freshness(offer, fresh) for offer in found]})
@@ -31,7 +31,7 @@ def suggest(question: dict):
 def suggest_volunteers(question: dict):
     """Volunteers of the partners (leave the asking one out with exclude_partner) in the request's wijk who
     agreed to be suggested, as anonymous profiles: skills, buurt, languages, availability; best first"""
-    with current_app.extensions["samen030.db"].connect() as conn:
+    with service_db().connect() as conn:
         return {"items": volunteer_profiles(conn, ask_from(question))}
 
 
@@ -39,7 +39,7 @@ def suggest_volunteers(question: dict):
 @blp.response(200, VolunteerProfileSchema)
 def show_volunteer(volunteer_id):
     """One volunteer's anonymous profile, while they agree to be suggested (404 otherwise)"""
-    with current_app.extensions["samen030.db"].connect() as conn:
+    with service_db().connect() as conn:
         profile = volunteer_profile(conn, existing_id(volunteer_id, "volunteer"))
     if profile is None:
         abort(404, message=f"Geen vrijwilliger {volunteer_id[:64]!r} die gesuggereerd wil worden "

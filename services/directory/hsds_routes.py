@@ -7,7 +7,7 @@ from flask_smorest import Blueprint, abort
 from marshmallow import fields, validate
 
 from samen030.kernel.taxonomy import TAXONOMY_ID, TERMS, TERMS_BY_ID
-from samen030.kernel.web import PageArgs, Text, existing_id
+from samen030.kernel.web import PageArgs, Text, existing_id, service_db
 
 from . import hsds
 from . import offers as use_cases
@@ -42,10 +42,6 @@ def _partner():
     return current_app.config["PARTNER_INFO"]
 
 
-def _db():
-    return current_app.extensions["samen030.db"]
-
-
 @blp.route("/")
 def root():
     """About this HSDS API"""
@@ -63,7 +59,7 @@ class Services(MethodView):
         if ((taxonomy_term_id and term is None) or (taxonomy_id and str(taxonomy_id) != TAXONOMY_ID)
                 or (organization_id and str(organization_id) != hsds.organization_id(_partner().id))):
             return jsonify(hsds.page([], 0, page, per_page))
-        rows, total = use_cases.find_offers(_db(), page, per_page, text=search, term=term and term.code, **criteria)
+        rows, total = use_cases.find_offers(service_db(), page, per_page, text=search, term=term and term.code, **criteria)
         contents = [hsds.service(row, _partner(), nested=full) for row in rows]
         if minimal:
             contents = [hsds.minimal(service) for service in contents]
@@ -73,10 +69,10 @@ class Services(MethodView):
 @blp.route("/services/<service_id>")
 def one_service(service_id):
     """One service, fully nested"""
-    offer = use_cases.get_offer(_db(), existing_id(service_id, "service"))
+    offer = use_cases.get_offer(service_db(), existing_id(service_id, "service"))
     if offer is None:
         abort(404, message=f"No service {service_id!r} at {_partner().id}.")
-    return jsonify(hsds.service(offer, _partner(), changes=use_cases.change_log(_db(), offer["id"])))
+    return jsonify(hsds.service(offer, _partner(), changes=use_cases.change_log(service_db(), offer["id"])))
 
 
 @blp.route("/organizations")
@@ -92,7 +88,7 @@ def one_organization(organization_id):
     """The organization, with its services"""
     if existing_id(organization_id, "organization") != hsds.organization_id(_partner().id):
         abort(404, message=f"No organization {organization_id!r} here.")
-    rows, _total = use_cases.find_offers(_db(), 1, 200)
+    rows, _total = use_cases.find_offers(service_db(), 1, 200)
     return jsonify(hsds.organization(_partner()) | {"services": [hsds.service(r, _partner(), nested=False) for r in rows]})
 
 
@@ -140,7 +136,7 @@ add_taxonomy_routes(blp)
 @blp.arguments(PageArgs, location="query", as_kwargs=True)
 def service_at_locations(page, per_page):
     """Where each service is offered"""
-    pairs, total = use_cases.list_locations(_db(), page, per_page)
+    pairs, total = use_cases.list_locations(service_db(), page, per_page)
     contents = [hsds.service_at_location(p["location"], p["offer"], _partner()) for p in pairs]
     return jsonify(hsds.page(contents, total, page, per_page))
 
@@ -148,7 +144,7 @@ def service_at_locations(page, per_page):
 @blp.route("/service_at_locations/<sal_id>")
 def one_service_at_location(sal_id):
     """One service at one location"""
-    found = use_cases.find_location(_db(), existing_id(sal_id, "service_at_location"))
+    found = use_cases.find_location(service_db(), existing_id(sal_id, "service_at_location"))
     if found is None:
         abort(404, message=f"No service_at_location {sal_id!r} at {_partner().id}.")
     return jsonify(hsds.service_at_location(found["location"], found["offer"], _partner()))

@@ -1,8 +1,8 @@
-from flask import current_app, g
+from flask import g
 from flask.views import MethodView
 from flask_smorest import Blueprint, abort
 
-from samen030.kernel.web import PageArgs, existing_id, page_of, page_schema
+from samen030.kernel.web import PageArgs, existing_id, page_of, page_schema, service_db, service_partner
 
 from . import offers as use_cases
 from .schemas import OfferQuerySchema, OfferSchema, StatusChangeSchema, offer_update_schema
@@ -11,16 +11,8 @@ blp = Blueprint("offers", __name__, url_prefix="/offers", description="The partn
 OfferPage = page_schema(OfferSchema)
 
 
-def _db():
-    return current_app.extensions["samen030.db"]
-
-
-def _partner() -> str:
-    return current_app.config["PARTNER"]
-
-
 def _with_partner(row) -> dict:
-    return {**row, "partner": _partner()}
+    return {**row, "partner": service_partner()}
 
 
 @blp.route("")
@@ -30,7 +22,7 @@ class Offers(MethodView):
     @blp.response(200, OfferPage)
     def get(self, filters, page, per_page):
         """List the partner's offers"""
-        rows, total = use_cases.find_offers(_db(), page, per_page, **filters)
+        rows, total = use_cases.find_offers(service_db(), page, per_page, **filters)
         return page_of([_with_partner(r) for r in rows], total, page, per_page)
 
     @blp.arguments(OfferSchema)
@@ -38,7 +30,7 @@ class Offers(MethodView):
     @blp.doc(security=[{"bearer": []}])
     def post(self, fields):
         """Create an offer"""
-        return _with_partner(use_cases.create_offer(_db(), _partner(), fields, g.principal.user))
+        return _with_partner(use_cases.create_offer(service_db(), service_partner(), fields, g.principal.user))
 
 
 @blp.route("/<offer_id>")
@@ -46,9 +38,9 @@ class Offer(MethodView):
     @blp.response(200, OfferSchema)
     def get(self, offer_id):
         """Show one offer"""
-        row = use_cases.get_offer(_db(), existing_id(offer_id, "offer"))
+        row = use_cases.get_offer(service_db(), existing_id(offer_id, "offer"))
         if row is None:
-            abort(404, message=f"No offer {offer_id!r} at {_partner()}.")
+            abort(404, message=f"No offer {offer_id!r} at {service_partner()}.")
         return _with_partner(row)
 
     @blp.arguments(offer_update_schema())
@@ -61,13 +53,13 @@ class Offer(MethodView):
 
 def _update(offer_id: str, changes: dict) -> dict:
     try:
-        row = use_cases.update_offer(_db(), _partner(), existing_id(offer_id, "offer"), changes, g.principal.user)
+        row = use_cases.update_offer(service_db(), service_partner(), existing_id(offer_id, "offer"), changes, g.principal.user)
     except use_cases.StaleVersion as exc:
         abort(409, message=str(exc))
     except use_cases.InvalidChange as exc:
         abort(422, errors={"json": exc.errors}, message="The change leaves the offer inconsistent.")
     if row is None:
-        abort(404, message=f"No offer {offer_id!r} at {_partner()}.")
+        abort(404, message=f"No offer {offer_id!r} at {service_partner()}.")
     return _with_partner(row)
 
 

@@ -7,7 +7,7 @@ from flask.views import MethodView
 from flask_smorest import Blueprint, abort
 
 from samen030.kernel.auth import issue_token, read_token
-from samen030.kernel.web import PageArgs, existing_id, page_of, page_schema
+from samen030.kernel.web import PageArgs, existing_id, page_of, page_schema, service_db, service_partner
 
 from . import accounts
 from .account_schemas import (AccountChangeSchema, AccountQuerySchema, AccountSchema, AccountStatusSchema,
@@ -21,18 +21,10 @@ SECURITY = [{"bearer": []}]
 PUBLIC = ("/login", "/login/password")
 
 
-def _db():
-    return current_app.extensions["samen030.db"]
-
-
-def _partner() -> str:
-    return current_app.config["PARTNER"]
-
-
 def _shown(row: dict | None, account_id: str) -> dict:
     if row is None:
-        abort(404, message=f"Geen account {account_id[:64]!r} bij {_partner()} (no such account).")
-    return {**row, "partner": _partner()}
+        abort(404, message=f"Geen account {account_id[:64]!r} bij {service_partner()} (no such account).")
+    return {**row, "partner": service_partner()}
 
 
 def _id(account_id: str) -> str:
@@ -47,8 +39,8 @@ class Accounts(MethodView):
     @blp.doc(security=SECURITY)
     def get(self, filters, page, per_page):
         """List the partner's staff accounts (filters: role, active)"""
-        rows, total = accounts.find_accounts(_db(), page, per_page, **filters)
-        return page_of([{**r, "partner": _partner()} for r in rows], total, page, per_page)
+        rows, total = accounts.find_accounts(service_db(), page, per_page, **filters)
+        return page_of([{**r, "partner": service_partner()} for r in rows], total, page, per_page)
 
     @blp.arguments(AccountSchema)
     @blp.response(201, AccountSchema)
@@ -56,7 +48,7 @@ class Accounts(MethodView):
     def post(self, fields):
         """Create a staff account with its initial password"""
         try:
-            row = accounts.create_account(_db(), fields, g.principal.user)
+            row = accounts.create_account(service_db(), fields, g.principal.user)
         except accounts.InvalidAccount as exc:
             abort(422, errors={"json": exc.errors}, message="Het account is niet aangemaakt (not created).")
         return _shown(row, row["id"])
@@ -68,7 +60,7 @@ class Account(MethodView):
     @blp.doc(security=SECURITY)
     def get(self, account_id):
         """Show one staff account"""
-        return _shown(accounts.get_account(_db(), _id(account_id)), account_id)
+        return _shown(accounts.get_account(service_db(), _id(account_id)), account_id)
 
     @blp.arguments(AccountChangeSchema)
     @blp.response(200, AccountSchema)
@@ -79,7 +71,7 @@ class Account(MethodView):
             abort(422, errors={"json": {"_schema": ["Send at least one of role, display_name, member_id."]}},
                   message="Er is niets te wijzigen (nothing to change).")
         try:
-            row = accounts.change_account(_db(), _id(account_id), changes, g.principal.user)
+            row = accounts.change_account(service_db(), _id(account_id), changes, g.principal.user)
         except accounts.LastCoordinator as exc:
             abort(409, message=str(exc))
         except accounts.InvalidAccount as exc:
@@ -94,7 +86,7 @@ class Account(MethodView):
                      "SAMEN030_ACCOUNT_CHECK_SECONDS (30 s). The last active coordinator account cannot be disabled (409).")
 def disable(account_id):
     try:
-        return _shown(accounts.disable_account(_db(), _id(account_id), g.principal.user), account_id)
+        return _shown(accounts.disable_account(service_db(), _id(account_id), g.principal.user), account_id)
     except accounts.LastCoordinator as exc:
         abort(409, message=str(exc))
 
@@ -103,7 +95,7 @@ def disable(account_id):
 @blp.response(200, AccountSchema)
 @blp.doc(security=SECURITY, summary="Enable an account again (tokens from before stay void: log in again)")
 def enable(account_id):
-    return _shown(accounts.enable_account(_db(), _id(account_id), g.principal.user), account_id)
+    return _shown(accounts.enable_account(service_db(), _id(account_id), g.principal.user), account_id)
 
 
 @blp.route("/<account_id>/password", methods=["POST"])
@@ -111,7 +103,7 @@ def enable(account_id):
 @blp.response(200, AccountSchema)
 @blp.doc(security=SECURITY, summary="Set a new password for the account (a reset); ends its sessions")
 def reset_password(body, account_id):
-    return _shown(accounts.set_password(_db(), _id(account_id), body["password"], g.principal.user), account_id)
+    return _shown(accounts.set_password(service_db(), _id(account_id), body["password"], g.principal.user), account_id)
 
 
 @blp.route("/<account_id>/status", methods=["GET"])
@@ -119,9 +111,9 @@ def reset_password(body, account_id):
 @blp.doc(security=SECURITY, summary="Whether the account's tokens count (for the partner's other services)")
 def account_status(account_id):
     checked = _id(account_id)
-    status = accounts.status(_db(), checked)
+    status = accounts.status(service_db(), checked)
     if status is None:
-        abort(404, message=f"Geen account {account_id[:64]!r} bij {_partner()} (no such account).")
+        abort(404, message=f"Geen account {account_id[:64]!r} bij {service_partner()} (no such account).")
     return {"account_id": checked, "active": status.active, "role": status.role,
             "sessions_since_ms": status.sessions_since_ms}
 
@@ -133,15 +125,15 @@ def account_status(account_id):
                description="The token names the account by its id and expires after SAMEN030_TOKEN_HOURS (12). "
                            "Any failure is the same 401. Not rate-limited here: put a limit in the reverse proxy.")
 def login(body):
-    account = accounts.authenticate(_db(), body["username"], body["password"])
+    account = accounts.authenticate(service_db(), body["username"], body["password"])
     if account is None:
-        current_app.logger.info("login refused at %s", _partner())
+        current_app.logger.info("login refused at %s", service_partner())
         abort(401, message=accounts.LOGIN_REFUSED)
-    token = issue_token(_partner(), account["role"], account["id"], account=account["id"])
+    token = issue_token(service_partner(), account["role"], account["id"], account=account["id"])
     expires = read_token(token).expires
-    current_app.logger.info("login: account %s (%s) at %s", account["id"], account["role"], _partner())
+    current_app.logger.info("login: account %s (%s) at %s", account["id"], account["role"], service_partner())
     return {"token": token, "token_type": "Bearer", "expires_at": datetime.fromtimestamp(expires, timezone.utc),
-            "account_id": account["id"], "partner": _partner(), "role": account["role"]}
+            "account_id": account["id"], "partner": service_partner(), "role": account["role"]}
 
 
 @login_blp.route("/password", methods=["POST"])
@@ -149,7 +141,7 @@ def login(body):
 @login_blp.response(204)
 @login_blp.doc(summary="Change your own password with your current one; your sessions end, log in again")
 def change_own_password(body):
-    account = accounts.authenticate(_db(), body["username"], body["password"])
+    account = accounts.authenticate(service_db(), body["username"], body["password"])
     if account is None:
         abort(401, message=accounts.LOGIN_REFUSED)
-    accounts.set_password(_db(), account["id"], body["new_password"], account["id"])
+    accounts.set_password(service_db(), account["id"], body["new_password"], account["id"])

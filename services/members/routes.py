@@ -1,11 +1,11 @@
 """The members API. Every endpoint, reads included, needs a coordinator of this partner (app.py):
 members are personal data."""
-from flask import current_app, g
+from flask import g
 from flask.views import MethodView
 from flask_smorest import Blueprint, abort
 
 from samen030.kernel import peers
-from samen030.kernel.web import PageArgs, existing_id, page_of, page_schema
+from samen030.kernel.web import PageArgs, existing_id, page_of, page_schema, service_db, service_partner
 
 from . import consents, members as use_cases, personal_data
 from .schemas import (PURPOSES, ConsentSchema, ExportSchema, InForceSchema, MemberQuerySchema, MemberSchema,
@@ -16,26 +16,18 @@ MemberPage = page_schema(MemberSchema)
 SECURITY = [{"bearer": []}]
 
 
-def _db():
-    return current_app.extensions["samen030.db"]
-
-
-def _partner() -> str:
-    return current_app.config["PARTNER"]
-
-
 def _with_partner(row: dict) -> dict:
-    return {**row, "partner": _partner()}
+    return {**row, "partner": service_partner()}
 
 
 def _not_found(member_id: str):
-    abort(404, message=f"Geen lid {member_id[:64]!r} bij {_partner()} (no such member).")
+    abort(404, message=f"Geen lid {member_id[:64]!r} bij {service_partner()} (no such member).")
 
 
 def _member_id(member_id: str) -> str:
     """The member's id, or a 404 when there is no such member."""
     checked = existing_id(member_id, "member")
-    if use_cases.get_member(_db(), checked) is None:
+    if use_cases.get_member(service_db(), checked) is None:
         _not_found(member_id)
     return checked
 
@@ -48,7 +40,7 @@ class Members(MethodView):
     @blp.doc(security=SECURITY)
     def get(self, filters, page, per_page):
         """List the partner's members"""
-        rows, total = use_cases.find_members(_db(), page, per_page, **filters)
+        rows, total = use_cases.find_members(service_db(), page, per_page, **filters)
         return page_of([_with_partner(r) for r in rows], total, page, per_page)
 
     @blp.arguments(MemberSchema)
@@ -57,7 +49,7 @@ class Members(MethodView):
     def post(self, fields):
         """Register a member"""
         try:
-            return _with_partner(use_cases.register_member(_db(), _partner(), fields, g.principal.user))
+            return _with_partner(use_cases.register_member(service_db(), service_partner(), fields, g.principal.user))
         except use_cases.InvalidChange as exc:
             abort(422, errors={"json": exc.errors}, message="Het lid is niet geregistreerd (not registered).")
 
@@ -68,7 +60,7 @@ class Member(MethodView):
     @blp.doc(security=SECURITY)
     def get(self, member_id):
         """Show one member"""
-        row = use_cases.get_member(_db(), existing_id(member_id, "member"))
+        row = use_cases.get_member(service_db(), existing_id(member_id, "member"))
         if row is None:
             _not_found(member_id)
         return _with_partner(row)
@@ -79,7 +71,7 @@ class Member(MethodView):
     def patch(self, changes, member_id):
         """Change a member; send the version you changed"""
         try:
-            row = use_cases.update_member(_db(), _partner(), existing_id(member_id, "member"), changes,
+            row = use_cases.update_member(service_db(), service_partner(), existing_id(member_id, "member"), changes,
                                           g.principal.user)
         except (use_cases.StaleVersion, use_cases.Erased) as exc:
             abort(409, message=str(exc))
@@ -96,7 +88,7 @@ class Consents(MethodView):
     @blp.doc(security=SECURITY)
     def get(self, member_id):
         """A member's consents, given and withdrawn, oldest first"""
-        return consents.history(_db(), _member_id(member_id))
+        return consents.history(service_db(), _member_id(member_id))
 
     @blp.arguments(ConsentSchema)
     @blp.response(201, ConsentSchema)
@@ -104,7 +96,7 @@ class Consents(MethodView):
     def post(self, fields, member_id):
         """Record a consent the member gave"""
         try:
-            return consents.give_consent(_db(), _partner(), existing_id(member_id, "member"), fields, g.principal.user)
+            return consents.give_consent(service_db(), service_partner(), existing_id(member_id, "member"), fields, g.principal.user)
         except consents.NoMember:
             _not_found(member_id)
         except use_cases.Erased as exc:
@@ -117,7 +109,7 @@ class Consents(MethodView):
 @blp.doc(security=SECURITY, summary="Withdraw a consent")
 def withdraw(body, member_id, consent_id):
     try:
-        consent = consents.withdraw_consent(_db(), _partner(), _member_id(member_id),
+        consent = consents.withdraw_consent(service_db(), service_partner(), _member_id(member_id),
                                             existing_id(consent_id, "consent"), body["how"], body["withdrawn_at"])
     except consents.InvalidWithdrawal as exc:
         abort(409 if "consent_id" in exc.errors else 422, errors={"json": exc.errors}, message=str(exc))
@@ -133,7 +125,7 @@ def withdraw(body, member_id, consent_id):
 def consent_in_force(member_id, purpose):
     if purpose not in PURPOSES:
         abort(404, message=f"Onbekend doel {purpose[:64]!r} (unknown purpose): {', '.join(PURPOSES)}.")
-    return consents.in_force(_db(), _member_id(member_id), purpose)
+    return consents.in_force(service_db(), _member_id(member_id), purpose)
 
 
 @blp.route("/<member_id>/export", methods=["GET"])
@@ -143,7 +135,7 @@ def consent_in_force(member_id, purpose):
                      "history, consents, referrals and what each shared). 503 when that service does not answer.")
 def export(member_id):
     try:
-        document = personal_data.export_member(_db(), _partner(), existing_id(member_id, "member"))
+        document = personal_data.export_member(service_db(), service_partner(), existing_id(member_id, "member"))
     except peers.PeerUnavailable as exc:
         abort(503, message=f"{exc} Zonder de hulpvragen is er geen volledige export; probeer het opnieuw "
                            f"(no export without the member's requests; retry).")
@@ -158,7 +150,7 @@ def export(member_id):
 @blp.response(200, MemberSchema)
 @blp.doc(security=SECURITY, summary="Erase the member's personal data (AVG); the anonymous record stays")
 def erase(member_id):
-    row = personal_data.erase_member(_db(), _partner(), existing_id(member_id, "member"), g.principal.user)
+    row = personal_data.erase_member(service_db(), service_partner(), existing_id(member_id, "member"), g.principal.user)
     if row is None:
         _not_found(member_id)
     return _with_partner(row)

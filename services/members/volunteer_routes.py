@@ -1,10 +1,10 @@
 """`GET /volunteer-suggestions`: the partner's own volunteers for a help request, named, for its
 coordinators (the requests service asks it for a request's suggestions)."""
-from flask import current_app
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields
 
-from samen030.kernel.fit_schemas import AskSchema, ask_from, ReasonSchema
+from samen030.kernel.fit_schemas import AskSchema, ReasonSchema, ask_from
+from samen030.kernel.web import service_db
 
 from .volunteers import suggest_volunteers
 
@@ -35,4 +35,4 @@ class VolunteerSuggestionsSchema(Schema):
 @blp.doc(security=[{"bearer": []}])
 def volunteer_suggestions(question: dict):
     """Volunteers whose skills, buurt, languages and availability fit; best first, with the reasons"""
-    return {"items": suggest_volunteers(current_app.extensions["samen030.db"], ask_from(question))}
+    return {"items": suggest_volunteers(service_db(), ask_from(question))}

@@ -3,10 +3,10 @@ service, which gathers a member's requests into the member's export)."""
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields
 
-from samen030.kernel.web import existing_id
+from samen030.kernel.web import existing_id, service_db, service_partner
 
 from . import personal_data
-from .routes import SECURITY, _db, _not_found, _partner, _shown
+from .routes import SECURITY, _not_found, _shown
 from .schemas import ConsentRecordSchema, ReferralSchema, RequestSchema, TransitionSchema
 
 blp = Blueprint("requests-avg", __name__, url_prefix="", description="A resident's rights (AVG): export and erasure")
@@ -30,15 +30,15 @@ class MemberRequestsSchema(Schema):
          description="For the partner's members service, which puts it in the member's export.")
 def member_requests(member_id):
     member_id = existing_id(member_id, "member")
-    return {"partner": _partner(), "member_id": member_id,
-            "requests": [_shown(r) for r in personal_data.export_member_requests(_db(), member_id)]}
+    return {"partner": service_partner(), "member_id": member_id,
+            "requests": [_shown(r) for r in personal_data.export_member_requests(service_db(), member_id)]}
 
 
 @blp.route("/requests/<request_id>/export", methods=["GET"])
 @blp.response(200, RequestExportSchema)
 @blp.doc(security=SECURITY, summary="Everything this service holds about one request (AVG inzage)")
 def export(request_id):
-    document = personal_data.export_one(_db(), existing_id(request_id, "request"))
+    document = personal_data.export_one(service_db(), existing_id(request_id, "request"))
     if document is None:
         _not_found(request_id)
     return _shown(document)
@@ -51,7 +51,7 @@ def export(request_id):
                      "withdrawn; partners it was referred to drop their copies. A member's data is erased at the "
                      "members service, which erases all their requests.")
 def erase(request_id):
-    request = personal_data.erase_request(_db(), _partner(), existing_id(request_id, "request"))
+    request = personal_data.erase_request(service_db(), service_partner(), existing_id(request_id, "request"))
     if request is None:
         _not_found(request_id)
     return _shown(request)

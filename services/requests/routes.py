@@ -2,11 +2,11 @@
 of a referral, which another partner's requests service makes."""
 from datetime import datetime, timezone
 
-from flask import current_app, g
+from flask import g
 from flask.views import MethodView
 from flask_smorest import Blueprint, abort
 
-from samen030.kernel.web import PageArgs, existing_id, page_of, page_schema
+from samen030.kernel.web import PageArgs, existing_id, page_of, page_schema, service_db, service_partner
 
 from . import consents, help_requests as use_cases, peers, referrals, suggestions as suggesting
 from .followup import is_overdue
@@ -21,16 +21,8 @@ RequestPage = page_schema(RequestSchema)
 SECURITY = [{"bearer": []}]
 
 
-def _db():
-    return current_app.extensions["samen030.db"]
-
-
-def _partner() -> str:
-    return current_app.config["PARTNER"]
-
-
 def _shown(request: dict) -> dict:
-    return {**request, "partner": _partner(), "status_label": LABELS[request["status"]],
+    return {**request, "partner": service_partner(), "status_label": LABELS[request["status"]],
             "possible_actions": possible_actions(request["status"], request["origin"] == "referral"),
             "overdue": is_overdue(request, datetime.now(timezone.utc))}
 
@@ -38,13 +30,13 @@ def _shown(request: dict) -> dict:
 def _request_id(request_id: str) -> str:
     """The request's id, or a 404 when there is no such request here."""
     checked = existing_id(request_id, "request")
-    if use_cases.get_request(_db(), checked) is None:
+    if use_cases.get_request(service_db(), checked) is None:
         _not_found(request_id)
     return checked
 
 
 def _not_found(request_id: str):
-    abort(404, message=f"Geen hulpvraag {request_id[:64]!r} bij {_partner()} (no such request).")
+    abort(404, message=f"Geen hulpvraag {request_id[:64]!r} bij {service_partner()} (no such request).")
 
 
 def _unavailable(exc: Exception):
@@ -59,7 +51,7 @@ class Requests(MethodView):
     @blp.doc(security=SECURITY)
     def get(self, filters, page, per_page):
         """List the partner's requests; `overdue=true` for those past their first-contact deadline"""
-        rows, total = use_cases.find_requests(_db(), page, per_page, **filters)
+        rows, total = use_cases.find_requests(service_db(), page, per_page, **filters)
         return page_of([_shown(r) for r in rows], total, page, per_page)
 
     @blp.arguments(IntakeSchema)
@@ -70,21 +62,21 @@ class Requests(MethodView):
         fields["member_id"] = fields["member_id"] and str(fields["member_id"])
         try:
             if fields["member_id"]:
-                consents.check_member(_partner(), fields["member_id"])
+                consents.check_member(service_partner(), fields["member_id"])
         except consents.UnknownMember as exc:
             abort(422, errors={"json": {"member_id": [str(exc)]}}, message=str(exc))
         except peers.PeerUnavailable as exc:
             _unavailable(exc)
         except peers.PeerRefused as exc:
             abort(502, message=str(exc))
-        return _shown(use_cases.take_in(_db(), _partner(), fields, g.principal.user))
+        return _shown(use_cases.take_in(service_db(), service_partner(), fields, g.principal.user))
 
 
 @blp.route("/<request_id>")
 @blp.response(200, RequestSchema)
 @blp.doc(security=SECURITY, summary="Show one request")
 def show(request_id):
-    request = use_cases.get_request(_db(), existing_id(request_id, "request"))
+    request = use_cases.get_request(service_db(), existing_id(request_id, "request"))
     if request is None:
         _not_found(request_id)
     return _shown(request)
@@ -94,14 +86,14 @@ def show(request_id):
 @blp.response(200, TransitionSchema(many=True))
 @blp.doc(security=SECURITY, summary="Every move of the request: who, when, why")
 def history(request_id):
-    return use_cases.history(_db(), _request_id(request_id))
+    return use_cases.history(service_db(), _request_id(request_id))
 
 
 @blp.route("/<request_id>/consents")
 @blp.response(200, ConsentRecordSchema(many=True))
 @blp.doc(security=SECURITY, summary="The consents given at intake, and when they were withdrawn")
 def consent_history(request_id):
-    return consents.history(_db(), _request_id(request_id))
+    return consents.history(service_db(), _request_id(request_id))
 
 
 @blp.route("/<request_id>/consents/<purpose>/withdraw", methods=["POST"])
@@ -110,7 +102,7 @@ def consent_history(request_id):
 def withdraw_consent(request_id, purpose):
     if purpose not in consents.PURPOSES:
         abort(404, message=f"Onbekend doel {purpose[:64]!r} (unknown purpose): {', '.join(consents.PURPOSES)}.")
-    history = consents.withdraw(_db(), _request_id(request_id), purpose)
+    history = consents.withdraw(service_db(), _request_id(request_id), purpose)
     if history is None:
         abort(409, message=f"Er is geen toestemming {purpose!r} van kracht (no such consent in force).")
     return history
@@ -123,7 +115,7 @@ def _move_view(action: str):
     @blp.doc(security=SECURITY, summary=f"{action.capitalize()} the request (see the states in services/requests/README.md)")
     def view(body, request_id):
         try:
-            request = use_cases.move(_db(), _partner(), existing_id(request_id, "request"), action, g.principal.user,
+            request = use_cases.move(service_db(), service_partner(), existing_id(request_id, "request"), action, g.principal.user,
                                      body["reason"], body["version"])
         except (InvalidTransition, use_cases.StaleVersion) as exc:
             abort(409, message=str(exc))
@@ -150,7 +142,7 @@ for _action in API_ACTIONS:
                      "is down: nothing changed, retry.")
 def refer(body, request_id):
     try:
-        referral = referrals.refer(_db(), _partner(), existing_id(request_id, "request"),
+        referral = referrals.refer(service_db(), service_partner(), existing_id(request_id, "request"),
                                    body["offer_id"] and str(body["offer_id"]), body["reason"], g.principal.user,
                                    body["volunteer_id"] and str(body["volunteer_id"]))
     except InvalidTransition as exc:
@@ -170,7 +162,7 @@ def refer(body, request_id):
 @blp.response(200, ReferralSchema(many=True))
 @blp.doc(security=SECURITY, summary="The request's referrals, with what was shared")
 def request_referrals(request_id):
-    return referrals.list_referrals(_db(), _request_id(request_id))
+    return referrals.list_referrals(service_db(), _request_id(request_id))
 
 
 @blp.route("/<request_id>/suggestions")
@@ -180,9 +172,9 @@ def request_referrals(request_id):
                      "volunteers_elsewhere: other partners' in the wijk, as anonymous profiles; notes: what "
                      "could not be asked. 503 when the gateway does not answer.")
 def suggestions(request_id):
-    request = use_cases.get_request(_db(), _request_id(request_id))
+    request = use_cases.get_request(service_db(), _request_id(request_id))
     try:
-        return suggesting.for_request(_partner(), request)
+        return suggesting.for_request(service_partner(), request)
     except peers.PeerUnavailable as exc:
         _unavailable(exc)
     except (peers.PeerRefused, suggesting.NoAnswer) as exc:
@@ -201,7 +193,7 @@ def receive_referral(handover):
     handover["volunteer_id"] = handover["volunteer_id"] and str(handover["volunteer_id"])
     referral_id = handover["referral_id"]
     try:
-        request, created = referrals.receive(_db(), _partner(), g.principal.partner, handover, g.principal.user)
+        request, created = referrals.receive(service_db(), service_partner(), g.principal.partner, handover, g.principal.user)
     except referrals.CannotRefer as exc:
         abort(409, message=str(exc))
     received = [f for f in referrals.SHAREABLE if request.get(f)]
