@@ -17,7 +17,7 @@ from samen030.kernel.workers import wait_or_stop
 
 from .erasures import MEMBER_ERASED, REQUEST_ERASED, erasures_projection
 from .events import overdue_event
-from .help_requests import _request, overdue_clause
+from .help_requests import overdue_clause, request_of
 from .referrals import apply_answer
 from .tables import applied_events, help_requests, outbox
 
@@ -40,7 +40,7 @@ def report_overdue(db: Database, partner: str, now: datetime | None = None, limi
                             .order_by(help_requests.c.first_contact_due).limit(limit)).mappings().all()
         for row in rows:
             conn.execute(update(help_requests).where(help_requests.c.id == row["id"]).values(overdue_reported_at=now))
-            outbox_rows.record(conn, outbox, overdue_event(partner, _request(row), now))
+            outbox_rows.record(conn, outbox, overdue_event(partner, request_of(row), now))
         return len(rows)
 
 

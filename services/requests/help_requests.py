@@ -13,7 +13,7 @@ from samen030.kernel.geography import buurt
 
 from .events import request_event
 from .followup import first_contact_due
-from .lifecycle import FIRST_CONTACT, InvalidTransition, Move, next_status
+from .lifecycle import FIRST_CONTACT, Move, next_status
 from .tables import consents, help_requests, outbox, transitions
 
 LISTS = ("terms", "languages")
@@ -113,7 +113,7 @@ def find_requests(db: Database, page: int, per_page: int, overdue: bool | None =
                             .order_by(help_requests.c.first_contact_due if overdue else help_requests.c.received_at,
                                       help_requests.c.id)
                             .limit(per_page).offset((page - 1) * per_page)).mappings()
-        return [_request(row) for row in rows], total
+        return [request_of(row) for row in rows], total
 
 
 def overdue_clause(now: datetime):
@@ -124,10 +124,10 @@ def overdue_clause(now: datetime):
 def load_request(conn: Connection, request_id: str, for_update: bool = False) -> dict | None:
     query = select(help_requests).where(help_requests.c.id == request_id)
     row = conn.execute(query.with_for_update() if for_update else query).mappings().first()
-    return _request(row) if row else None
+    return request_of(row) if row else None
 
 
-def _request(row) -> dict:
+def request_of(row) -> dict:
     request = dict(row)
     for key in LISTS:
         request[key] = [v for v in (request[key] or "").split(",") if v]
@@ -139,7 +139,3 @@ def _row(request: dict) -> dict:
     for key in LISTS:
         row[key] = ",".join(request.get(key) or [])
     return row
-
-
-__all__ = ["InvalidTransition", "StaleVersion", "take_in", "move", "apply_move", "get_request", "history",
-           "find_requests", "load_request"]
