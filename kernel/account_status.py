@@ -1,6 +1,6 @@
 """Whether a staff account's token still stands. Tokens issued at login (`POST /login` at a partner's
 members service) carry the account id; every service asks the partner's members service
-`GET /accounts/<id>/status` (authenticated as a service of that partner) and keeps the answer per
+`GET /accounts/<id>/status` (with a service token for `account.status`) and keeps the answer per
 process for SAMEN030_ACCOUNT_CHECK_SECONDS (30 s). When the members service does not answer, the last
 known answer is used for up to SAMEN030_ACCOUNT_STALE_SECONDS (300 s) after it was fetched; after that
 (or with no answer at all) the request fails closed with 503. The members service itself reads its
@@ -15,7 +15,6 @@ from typing import Callable
 log = logging.getLogger(__name__)
 
 SERVICE_USER = "service:account-check"
-TIMEOUT = (1.0, 3.0)  # connect, read
 
 
 @dataclass(frozen=True)
@@ -92,29 +91,19 @@ class StatusCache:
 
 
 def fetch_from_members_service(partner: str, account: str) -> AccountStatus | None:
-    """Ask the partner's members service, as a service of that partner."""
-    import requests as http
-
-    from .auth import issue_token
-    from .config import ConfigError, load_federation
+    """Ask the partner's own members service, with a service token of the partner for this one question."""
+    from . import peers
 
     try:
-        base = load_federation().partner(partner).url("members")
-    except ConfigError as exc:
-        raise CheckUnavailable(f"no members service of {partner!r} is known: {exc}") from None
-    headers = {"Authorization": f"Bearer {issue_token(partner, 'coordinator', SERVICE_USER)}"}
-    try:
-        response = http.get(f"{base}/accounts/{account}/status", headers=headers, timeout=TIMEOUT)
-    except http.RequestException as exc:
-        raise CheckUnavailable(f"the members service of {partner!r} is not reachable ({type(exc).__name__})") from None
-    if response.status_code == 404:
+        body = peers.call("account.status", partner, SERVICE_USER, partner, f"/accounts/{account}/status",
+                          f"the members service of {partner!r}")
+    except (peers.PeerUnavailable, peers.PeerRefused) as exc:
+        raise CheckUnavailable(str(exc)) from None
+    if body is None:
         return None
-    if response.status_code != 200:
-        raise CheckUnavailable(f"the members service of {partner!r} answered {response.status_code}")
     try:
-        body = response.json()
         return AccountStatus(bool(body["active"]), str(body["role"]), int(body["sessions_since_ms"]))
-    except (ValueError, KeyError, TypeError):
+    except (KeyError, TypeError, ValueError):
         raise CheckUnavailable(f"the members service of {partner!r} gave an unreadable answer") from None
 
 

@@ -1,26 +1,32 @@
-"""Bearer tokens for partner users. A token names a partner, a role and a user, signed with the
-federation secret (SAMEN030_SECRET); every service checks it and lets a partner change only its own
-objects. Staff log in at their partner's members service (`POST /login`): their tokens also carry the
-account id, when they were issued and when they expire, and every service checks that the account still
-stands (`account_status.py`). Tokens without an account (`samen030 token`, services) never expire."""
-import os
-import time
+"""Who is calling a partner's service, checked before anything else: a bearer token (kernel/tokens.py)
+signed by the key of the partner it names as issuer, meant for this service, not expired.
+
+- A user's token lets the partner's own coordinators see and change its data; a staff account's
+  token counts only while the account stands (account_status.py).
+- A service token lets a service do the one operation its scope names (kernel/operations.py), from the
+  callers that operation allows; nothing else.
+A token from another partner is not meant for this service: 401, like a forged or expired one."""
 from dataclasses import dataclass
 
-from flask import current_app, request
+from flask import current_app, g, request
 from flask_smorest import abort
-from itsdangerous import BadSignature, URLSafeSerializer
+
+from .config import current_federation
+from .keys import require as require_key
+from .operations import OTHER_PARTNER, SAME_PARTNER, Operation, received_by
+from .tokens import InvalidToken, audience, unverified_claims, user_token, verify
 
 ROLES = ("coordinator", "volunteer", "viewer")
-CITY = "samen030"
-DEV_SECRET = "samen030-local-development-secret"
+PUBLIC_PATHS = ("/health", "/ready", "/metrics", "/openapi.json", "/docs", "/.well-known/")
+READS = ("GET", "HEAD")
 
 
 @dataclass(frozen=True)
 class Principal:
-    partner: str
-    role: str
+    partner: str  # the issuer: the only partner the caller acts for
     user: str
+    role: str | None = None  # user tokens
+    scope: str | None = None  # service tokens
     account: str | None = None  # a staff account's id (tokens from POST /login)
     issued_ms: int | None = None
     expires: int | None = None  # seconds since the epoch
@@ -28,64 +34,44 @@ class Principal:
     def may_write(self, partner: str) -> bool:
         return self.partner == partner and self.role == "coordinator"
 
-
-def _serializer() -> URLSafeSerializer:
-    return URLSafeSerializer(os.environ.get("SAMEN030_SECRET", DEV_SECRET), salt="samen030-token")
-
-
-def token_seconds() -> int:
-    """How long a staff account's token lasts: SAMEN030_TOKEN_HOURS, 12 by default."""
-    return int(float(os.environ.get("SAMEN030_TOKEN_HOURS", 12)) * 3600)
+    @classmethod
+    def of(cls, claims: dict) -> "Principal":
+        return cls(claims["iss"], str(claims["sub"]), claims.get("role"), claims.get("scope"), claims.get("acc"),
+                   int(float(claims["iat"]) * 1000), int(claims["exp"]))
 
 
-def issue_token(partner: str, role: str, user: str, account: str | None = None,
-                lifetime: int | None = None) -> str:
-    """A token; with `account` (a staff account's id) it also says when it was issued and expires."""
+def issue_token(partner: str, role: str, user: str, account: str | None = None, seconds: int | None = None) -> str:
+    """A user's token, signed with the partner's own key (which must be on this node)."""
     if role not in ROLES:
         raise ValueError(f"role must be one of {', '.join(ROLES)}")
-    claims = {"p": partner, "r": role, "u": user}
-    if account is not None:
-        now_ms = time.time_ns() // 1_000_000
-        claims.update(a=account, i=now_ms, x=now_ms // 1000 + (token_seconds() if lifetime is None else lifetime))
-    return _serializer().dumps(claims)
+    return user_token(partner, role, user, account, seconds)
 
 
-class ExpiredToken(Exception):
-    pass
+def token_expiry(token: str) -> int:
+    return int(unverified_claims(token)["exp"])
 
 
-def _decode(token: str) -> Principal | None:
-    try:
-        claims = _serializer().loads(token)
-        principal = Principal(claims["p"], claims["r"], claims["u"], claims.get("a"), claims.get("i"), claims.get("x"))
-    except (BadSignature, KeyError, TypeError, AttributeError):
-        return None
-    if principal.account is not None and (principal.expires is None or principal.expires <= time.time()):
-        raise ExpiredToken()
-    return principal
-
-
-def read_token(token: str) -> Principal | None:
-    """The token's principal; None when it is not valid or has expired."""
-    try:
-        return _decode(token)
-    except ExpiredToken:
-        return None
-
-
-def _bearer() -> Principal:
-    """The caller as the token says, account not yet checked."""
-    header = request.headers.get("Authorization", "")
-    scheme, _, token = header.partition(" ")
-    if scheme.lower() != "bearer" or not token:
+def authenticate(partner: str, service: str) -> Principal:
+    """The caller as a valid token for this service names them; 401 otherwise."""
+    scheme, _, token = request.headers.get("Authorization", "").partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
         abort(401, message="Authentication required: send 'Authorization: Bearer <token>'.")
     try:
-        principal = _decode(token.strip())
-    except ExpiredToken:
-        abort(401, message="The bearer token has expired: log in again (POST /login at your partner's members service).")
-    if principal is None:
-        abort(401, message="The bearer token is not valid.")
+        claims = verify(token.strip(), audience(partner, service), _federation(), partner)
+        principal = Principal.of(claims)
+    except InvalidToken as exc:
+        if exc.expired:
+            abort(401, message="The bearer token has expired: log in again (POST /login at your partner's members service).")
+        abort(401, message=f"The bearer token is not valid: {exc}.")
+    except (KeyError, TypeError, ValueError):
+        abort(401, message="The bearer token lacks a claim this service needs.")
+    if principal.scope is None and principal.role not in ROLES:
+        abort(401, message="The bearer token names neither a role nor an operation (scope).")
     return principal
+
+
+def _federation():
+    return current_app.config.get("FEDERATION") or current_federation()
 
 
 LOCAL_ACCOUNTS = "samen030.accounts"  # app.extensions: {partner: status function} where a service holds them
@@ -107,43 +93,41 @@ def check_account(principal: Principal) -> None:
         abort(401, message=reason)
 
 
-def current_principal() -> Principal:
-    principal = _bearer()
-    check_account(principal)
-    return principal
+def allow_operation(principal: Principal, partner: str, operations: dict[str, Operation]) -> None:
+    """403 unless the service token's scope is an operation of this service, on this endpoint, from
+    a caller that operation allows."""
+    operation = operations.get(principal.scope)
+    rule = request.url_rule.rule if request.url_rule else None
+    if operation is None or (operation.method, operation.rule) != (request.method, rule):
+        abort(403, message=f"A service token for {principal.scope!r} does not open {request.method} {request.path}.")
+    own = principal.partner == partner
+    if (operation.callers == SAME_PARTNER and not own) or (operation.callers == OTHER_PARTNER and own):
+        abort(403, message=f"{principal.scope!r} is for a service of {operation.callers}, not {principal.partner!r}.")
 
 
-def require_writer(partner: str, verb: str = "change") -> Principal:
-    """The caller, if they are a coordinator of `partner`; 401/403 otherwise."""
-    principal = _bearer()
-    if not principal.may_write(partner):
-        abort(403, message=f"A {principal.role} of {principal.partner!r} may not {verb} {partner!r}'s data.")
-    check_account(principal)
-    return principal
-
-
-WRITE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
-
-
-def guard_writes(app, partner: str) -> None:
-    """Every write to this partner's service needs one of its coordinators, before anything else."""
-    from flask import g
+def guard(app, partner: str, service: str, public_reads: bool = False, public: tuple[str, ...] = ()) -> None:
+    """Before every request to the partner's `service`: a coordinator of the partner, or a service
+    token for one of the service's operations. Open: health, metrics, the API description, the
+    partner's public keys, the exact paths in `public`, and with `public_reads` every read."""
+    require_key(partner)
+    operations = received_by(service)
+    for_services_only = {(op.method, op.rule) for op in operations.values() if op.callers == OTHER_PARTNER}
 
     @app.before_request
-    def _authenticate_writes():
-        if request.method in WRITE_METHODS:
-            g.principal = require_writer(partner)
-
-
-PUBLIC_PATHS = ("/health", "/openapi.json", "/docs")
-
-
-def guard_everything(app, partner: str, public: tuple[str, ...] = ()) -> None:
-    """For services that hold personal data: reads need one of the partner's coordinators as well;
-    only the health check, the API description and the exact paths in `public` are open."""
-    from flask import g
-
-    @app.before_request
-    def _authenticate_everything():
-        if not request.path.startswith(PUBLIC_PATHS) and request.path not in public:
-            g.principal = require_writer(partner, "see or change")
+    def _authenticate():
+        if request.path.startswith(PUBLIC_PATHS) or request.path in public:
+            return
+        if public_reads and request.method in READS:
+            if "Authorization" in request.headers:
+                authenticate(partner, service)  # public, but a token that does not verify is still refused
+            return
+        principal = authenticate(partner, service)
+        if principal.scope is not None:
+            allow_operation(principal, partner, operations)
+        elif (request.method, request.url_rule.rule if request.url_rule else None) in for_services_only:
+            abort(403, message="Only another partner's service may call this, with a service token for it.")
+        elif not principal.may_write(partner):
+            abort(403, message=f"A {principal.role} of {principal.partner!r} may not see or change {partner!r}'s data here.")
+        else:
+            check_account(principal)
+        g.principal = principal

@@ -23,12 +23,23 @@ class Partner:
     description: str = ""
     notify_email: tuple[str, ...] = ()  # the coordinators' shared mailbox(es) the notifier writes to
     webhook: str | None = None  # the partner's webhook, if it configured one
+    jwks: str | None = None  # where its public keys are published, when not at its services
 
     def url(self, service: str) -> str:
         try:
             return self.services[service]
         except KeyError:
             raise ConfigError(f"partner {self.id!r} runs no {service!r} service") from None
+
+    def jwks_url(self) -> str:
+        """Where the partner's node publishes its public keys: `jwks_url` in the federation file, else
+        its members service (or any of its services) at /.well-known/jwks.json."""
+        if self.jwks:
+            return self.jwks
+        for service in ("members", *SERVICES):
+            if service in self.services:
+                return f"{self.services[service]}/.well-known/jwks.json"
+        raise ConfigError(f"partner {self.id!r} runs no service and names no jwks_url")
 
 
 @dataclass(frozen=True)
@@ -75,8 +86,9 @@ def load_federation(path: Path | None = None) -> Federation:
             services[service] = env.get(f"SAMEN030_{pid.upper()}_{service.upper()}_URL", url).rstrip("/")
         notify = spec.get("notify", {})
         webhook = env.get(f"SAMEN030_{pid.upper()}_WEBHOOK_URL", notify.get("webhook"))
+        jwks = env.get(f"SAMEN030_{pid.upper()}_JWKS_URL", spec.get("jwks_url"))
         partners[pid] = Partner(pid, spec.get("name", pid), services, spec.get("description", ""),
-                                tuple(notify.get("email", ())), webhook or None)
+                                tuple(notify.get("email", ())), webhook or None, jwks or None)
     fed = raw.get("federation", {})
     return Federation(
         gateway_url=env.get("SAMEN030_GATEWAY_URL", fed.get("gateway_url", "http://127.0.0.1:8080")).rstrip("/"),
@@ -84,6 +96,24 @@ def load_federation(path: Path | None = None) -> Federation:
         partners=partners,
         source=path,
     )
+
+
+_loaded: dict[tuple, Federation] = {}
+
+
+def current_federation() -> Federation:
+    """load_federation(), read again only when the file or the environment changed: for every request."""
+    path = federation_path()
+    try:
+        stamp = path.stat().st_mtime_ns
+    except OSError:
+        stamp = None
+    key = (path, stamp, tuple(sorted((k, v) for k, v in os.environ.items() if k.startswith(("SAMEN030_", "NATS_")))))
+    if key not in _loaded:
+        if len(_loaded) > 64:
+            _loaded.clear()
+        _loaded[key] = load_federation(path)
+    return _loaded[key]
 
 
 def var_dir() -> Path:

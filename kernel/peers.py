@@ -1,16 +1,23 @@
-"""Point-to-point calls between a partner's services and to other partners' services: authenticated
-as a service of the calling partner, failing fast when the other side is down. Personal data travels
-only this way, never on the bus."""
+"""Point-to-point calls: to another service of the same partner or of another partner, authenticated
+with a short-lived service token of the calling partner that names the one operation
+(kernel/operations.py); and public reads (the gateway's, a directory's), which carry no token at all.
+Both fail fast when the other side is down. Personal data travels only this way, never on the bus."""
 import requests as http
+from urllib3.exceptions import NewConnectionError
 
-from .auth import issue_token
 from .config import ConfigError, load_federation
+from .operations import OPERATIONS
+from .tokens import service_token
 
 TIMEOUT = (1.0, 5.0)  # connect, read: a service that is down is known within a second
 
 
 class PeerUnavailable(Exception):
     """The other service did not answer (down, or an error on its side); try again later."""
+
+    def __init__(self, message: str, maybe_received: bool = False):
+        super().__init__(message)
+        self.maybe_received = maybe_received  # the request may have reached it (no answer in time)
 
 
 class PeerRefused(Exception):
@@ -30,23 +37,52 @@ def service_url(partner: str, service: str) -> str | None:
         return None
 
 
-def call(method: str, url: str, as_partner: str, what: str, service_user: str, json: dict | None = None,
+def call(scope: str, as_partner: str, caller: str, to_partner: str, path: str, what: str, json: dict | None = None,
          params: dict | None = None) -> dict | None:
-    """The JSON answer; None for 404; PeerRefused for another 4xx; PeerUnavailable when down or 5xx.
-    `what` names the other side in the messages (Dutch); `service_user` the calling service."""
-    headers = {"Authorization": f"Bearer {issue_token(as_partner, 'coordinator', service_user)}"}
+    """The operation `scope` at `to_partner`'s service, as `caller` (e.g. "service:requests") of
+    `as_partner`. The JSON answer; None for 404; PeerRefused for another 4xx; PeerUnavailable when down
+    or 5xx. `what` names the other side in the messages (Dutch)."""
+    operation = OPERATIONS[scope]
+    base = service_url(to_partner, operation.service)
+    if base is None:
+        raise PeerUnavailable(f"{what} bestaat niet (partner {to_partner} runs no {operation.service} service)")
+    token = service_token(as_partner, caller, to_partner, operation.service, scope)
+    return _request(operation.method, base + path, what, {"Authorization": f"Bearer {token}"}, json, params)
+
+
+def read_public(url: str, what: str, params: dict | None = None) -> dict | None:
+    """A public read (the gateway's combined view, a partner's directory): no token goes with it."""
+    return _request("GET", url, what, {}, None, params)
+
+
+def _request(method: str, url: str, what: str, headers: dict, json: dict | None, params: dict | None) -> dict | None:
     try:
         response = http.request(method, url, json=json, params=params, headers=headers, timeout=TIMEOUT)
     except http.RequestException as exc:
-        raise PeerUnavailable(f"{what} is niet bereikbaar (is not reachable): {type(exc).__name__}") from None
+        if _never_arrived(exc):
+            raise PeerUnavailable(f"{what} is niet bereikbaar (is not reachable): {type(exc).__name__}") from None
+        raise PeerUnavailable(f"{what} antwoordde niet (op tijd) (gave no answer in time): {type(exc).__name__}",
+                              maybe_received=True) from None
     if response.status_code == 404:
         return None
     if response.status_code >= 500:
-        raise PeerUnavailable(f"{what} gaf een fout (answered {response.status_code}); probeer het later opnieuw.")
+        raise PeerUnavailable(f"{what} gaf een fout (answered {response.status_code}); probeer het later opnieuw.",
+                              maybe_received=True)
     if response.status_code >= 400:
         try:
             message = response.json().get("message", response.text[:200])
         except ValueError:
             message = response.text[:200]
         raise PeerRefused(response.status_code, f"{what} weigerde (refused, {response.status_code}): {message}")
-    return response.json()
+    try:
+        return response.json()
+    except ValueError:
+        raise PeerUnavailable(f"{what} gaf een onleesbaar antwoord (answered no JSON).", maybe_received=True) from None
+
+
+def _never_arrived(exc: http.RequestException) -> bool:
+    """No connection was made, so the other side certainly got nothing."""
+    if isinstance(exc, http.ConnectTimeout):
+        return True
+    reason = getattr(exc.args[0], "reason", None) if exc.args else None
+    return isinstance(exc, http.ConnectionError) and isinstance(reason, NewConnectionError)

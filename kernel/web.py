@@ -29,6 +29,14 @@ def create_api_app(name: str, title: str, config: dict | None = None) -> tuple[F
     def health():
         return jsonify(status="ok", service=title)
 
+    @app.get("/.well-known/jwks.json")
+    def public_keys():
+        """The partner's public keys (JWKS), with which others verify the tokens it signs."""
+        from .keys import published
+        if not app.config.get("PARTNER"):
+            abort(404, message="This service signs nothing: it publishes no keys.")
+        return jsonify(published(app.config["PARTNER"]))
+
     @app.before_request
     def refuse_nul_in_path():
         # Query values are checked by their schemas (known codes, Text): a NUL there is a 422 naming the field.

@@ -5,6 +5,7 @@ import os
 import sys
 from pathlib import Path
 
+from samen030.kernel import keys
 from samen030.kernel.config import ConfigError, load_federation, port_of, var_dir
 from samen030.kernel.natsserver import GATEWAY_USER, credentials_url
 
@@ -48,10 +49,23 @@ def main(argv: list[str] | None = None) -> None:
     run = commands.add_parser("run", help="start the whole local federation")
     run.add_argument("--no-demo", action="store_true", help="do not load demo offers")
 
-    token = commands.add_parser("token", help="issue a bearer token for a partner user")
+    token = commands.add_parser("token", help="a bearer token for a partner user, signed with the partner's own key")
     token.add_argument("--partner", required=True)
     token.add_argument("--role", default="coordinator", choices=["coordinator", "volunteer", "viewer"])
     token.add_argument("--user", default="cli")
+    token.add_argument("--hours", type=float, default=12.0, help="how long it counts (default 12)")
+
+    keys_parser = commands.add_parser("keys", help="a partner's signing keys: create, rotate, retire, list")
+    key_commands = keys_parser.add_subparsers(dest="keys_command", required=True, metavar="KEYS_COMMAND")
+    for name, text in (("create", "make the partner's key if it has none"),
+                       ("rotate", "make a new current key; earlier keys stay trusted until retired"),
+                       ("retire", "stop trusting an earlier key (--kid): tokens it signed stop working"),
+                       ("list", "the partner's published public keys, current first"),
+                       ("jwks", "print the partner's JWKS document (what its services publish)")):
+        key_command = key_commands.add_parser(name, help=text)
+        key_command.add_argument("--partner", required=True)
+        if name == "retire":
+            key_command.add_argument("--kid", required=True, help="the key id (samen030 keys list)")
     from samen030.members import account_cli
     account_cli.add_arguments(commands.add_parser("account", help="staff accounts: create a partner's first coordinator"))
 
@@ -117,6 +131,7 @@ def cmd_relay(args) -> None:
     from samen030.registry import service_tables
     federation = load_federation()
     partner = federation.partner(args.partner)
+    keys.require(args.partner)
     relays = []
     for service in args.service or [s for s in partner.services if s in _services()]:
         metadata, outbox = service_tables(service)
@@ -132,6 +147,7 @@ def cmd_followup(args) -> None:
     from samen030.kernel.workers import run_worker
     federation = load_federation()
     federation.partner(args.partner).url("requests")
+    keys.require(args.partner)  # it takes unfinished handovers back from other partners, signing as the partner
     db = open_database(args.partner, "requests", metadata)
     others = [p.id for p in federation.partners.values() if p.id != args.partner and "requests" in p.services]
     run_worker(lambda stop: run_followup(db, args.partner, others, _nats_url(federation, args.partner), stop))
@@ -201,7 +217,27 @@ def cmd_run(args) -> None:
 
 def cmd_token(args) -> None:
     from samen030.kernel.auth import issue_token
-    print(issue_token(args.partner, args.role, args.user))
+    load_federation().partner(args.partner)
+    print(issue_token(args.partner, args.role, args.user, seconds=int(args.hours * 3600)))
+
+
+def cmd_keys(args) -> None:
+    import json
+    load_federation().partner(args.partner)
+    if args.keys_command == "create":
+        print(f"{args.partner}: key {keys.create(args.partner)} in {keys.private_key_path(args.partner)}")
+    elif args.keys_command == "rotate":
+        print(f"{args.partner}: new current key {keys.rotate(args.partner)}; the earlier ones stay trusted until "
+              f"`samen030 keys retire --partner {args.partner} --kid …`")
+    elif args.keys_command == "retire":
+        keys.retire(args.partner, args.kid)
+        print(f"{args.partner}: key {args.kid} retired; the tokens it signed no longer count (at other partners' "
+              f"nodes once their copy of the keys is refreshed, within SAMEN030_JWKS_CACHE_SECONDS)")
+    elif args.keys_command == "list":
+        for n, jwk in enumerate(keys.published(args.partner)["keys"]):
+            print(f"{jwk['kid']}  {'current' if n == 0 else 'earlier'}")
+    else:
+        print(json.dumps(keys.published(args.partner), indent=2))
 
 
 def cmd_account(args) -> None:
@@ -283,5 +319,5 @@ def cmd_export(args) -> None:
 COMMANDS = {"serve": cmd_serve, "gateway": cmd_gateway, "relay": cmd_relay, "followup": cmd_followup, "retention": cmd_retention,
             "projector": cmd_projector, "notifier": cmd_notifier, "smtp-sink": cmd_smtp_sink,
             "notifications": cmd_notifications,
-            "nats": cmd_nats, "run": cmd_run, "token": cmd_token, "account": cmd_account, "demo": cmd_demo, "import": cmd_import,
+            "nats": cmd_nats, "run": cmd_run, "token": cmd_token, "keys": cmd_keys, "account": cmd_account, "demo": cmd_demo, "import": cmd_import,
             "export": cmd_export, "import-members": cmd_import_members}

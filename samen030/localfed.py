@@ -13,6 +13,7 @@ import requests as http
 from samen030.demo import load_demo
 from samen030.demo_members import load_demo_members
 from samen030.demo_requests import load_demo_requests
+from samen030.kernel import keys
 from samen030.kernel.auth import issue_token
 from samen030.kernel.config import load_federation, port_of, var_dir
 from samen030.kernel.natsserver import wait_for_port
@@ -80,6 +81,8 @@ def wait_healthy(url: str, supervisor: Supervisor, timeout: float = 60) -> None:
 def run_local_federation(load_demo_data: bool = True) -> None:
     federation = load_federation()
     var = var_dir()
+    for partner in federation.partners:  # each partner signs with its own key, made on first start
+        keys.create(partner)
     logs = var / "logs"
     logs.mkdir(exist_ok=True)
     supervisor = Supervisor(logs)
@@ -139,5 +142,6 @@ def _print_where_to_look(federation, urls, var) -> None:
     lines += [f"  {name:<32}{url}/{MAIN_RESOURCE[name.split()[1]]}" for name, url in urls.items()]
     lines += [f"  {'mails to coordinators':<32}{var / 'mail'}/*.eml   (SMTP sink at {smtp_url()})",
               f"  {'failed notifications':<32}samen030 notifications --failed"]
-    lines += ["", f"  coordinator tokens: {var / 'tokens.json'}   logs: {var / 'logs'}", "  Ctrl-C stops everything.", ""]
+    lines += ["", f"  coordinator tokens: {var / 'tokens.json'} (12 h; `samen030 token --partner P` for a new one)",
+              f"  partners' keys:     {keys.keys_dir()}   logs: {var / 'logs'}", "  Ctrl-C stops everything.", ""]
     print("\n".join(lines), flush=True)

@@ -4,12 +4,18 @@ import os
 import shutil
 import signal
 import subprocess
+import tempfile
 import uuid
 from pathlib import Path
 
 import pytest
 
-from samen030.kernel.auth import issue_token
+# Every partner signs with its own key: the suite keeps its partners' keys in a folder of its own,
+# which the processes it starts (samen030 run, workers) inherit.
+os.environ.setdefault("SAMEN030_KEYS", tempfile.mkdtemp(prefix="samen030-test-keys-"))
+
+from samen030.kernel import keys  # noqa: E402
+from samen030.kernel.auth import issue_token  # noqa: E402
 from samen030.kernel.natsserver import free_port, nats_server_binary, wait_for_port, write_config
 
 
@@ -150,7 +156,17 @@ def directory_app(databases, monkeypatch):
 
 
 def auth(partner="krachtstation", role="coordinator", user="tester") -> dict:
+    """A user's token signed with the partner's own key (made for the suite when it has none yet)."""
+    keys.create(partner)
     return {"Authorization": f"Bearer {issue_token(partner, role, user)}"}
+
+
+@pytest.fixture(scope="session", autouse=True)
+def partner_keys():
+    """A key for each partner of the shipped federation file and of the tests' cities."""
+    from samen030.kernel.config import REPO_ROOT, load_federation
+    for partner in [*load_federation(REPO_ROOT / "deploy" / "federation.toml").partners, "testpartner"]:
+        keys.create(partner)
 
 
 @pytest.fixture

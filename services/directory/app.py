@@ -1,4 +1,4 @@
-from samen030.kernel.auth import guard_writes
+from samen030.kernel.auth import guard
 from samen030.kernel.config import ConfigError, Partner, load_federation
 from samen030.kernel.database import open_database
 from samen030.kernel.web import create_api_app
@@ -12,7 +12,7 @@ def create_app(partner: str, database_url: str | None = None, config: dict | Non
     app.config["PARTNER"] = partner
     app.config["PARTNER_INFO"] = _partner_info(partner)
     app.extensions["samen030.db"] = open_database(partner, "directory", metadata, database_url)
-    guard_writes(app, partner)
+    guard(app, partner, "directory", public_reads=True)  # the offers are public; writes need a coordinator
     api.register_blueprint(routes.blp)
     api.register_blueprint(hsds_routes.blp)
     return app

@@ -6,7 +6,7 @@ from flask import current_app, g
 from flask.views import MethodView
 from flask_smorest import Blueprint, abort
 
-from samen030.kernel.auth import issue_token, read_token
+from samen030.kernel.auth import issue_token, token_expiry
 from samen030.kernel.web import PageArgs, existing_id, page_of, page_schema, service_db, service_partner
 
 from . import accounts
@@ -130,7 +130,7 @@ def login(body):
         current_app.logger.info("login refused at %s", service_partner())
         abort(401, message=accounts.LOGIN_REFUSED)
     token = issue_token(service_partner(), account["role"], account["id"], account=account["id"])
-    expires = read_token(token).expires
+    expires = token_expiry(token)
     current_app.logger.info("login: account %s (%s) at %s", account["id"], account["role"], service_partner())
     return {"token": token, "token_type": "Bearer", "expires_at": datetime.fromtimestamp(expires, timezone.utc),
             "account_id": account["id"], "partner": service_partner(), "role": account["role"]}

@@ -1,4 +1,4 @@
-from samen030.kernel.auth import LOCAL_ACCOUNTS, guard_everything
+from samen030.kernel.auth import LOCAL_ACCOUNTS, guard
 from samen030.kernel.database import open_database
 from samen030.kernel.web import create_api_app
 
@@ -12,7 +12,7 @@ def create_app(partner: str, database_url: str | None = None, config: dict | Non
     app.extensions["samen030.db"] = open_database(partner, "members", metadata, database_url)
     db = app.extensions["samen030.db"]
     app.extensions[LOCAL_ACCOUNTS] = {partner: lambda account_id: accounts.status(db, account_id)}
-    guard_everything(app, partner, public=account_routes.PUBLIC)  # reads too: members are personal data
+    guard(app, partner, "members", public=account_routes.PUBLIC)  # reads too: members are personal data
     api.register_blueprint(routes.blp)
     api.register_blueprint(account_routes.blp)
     api.register_blueprint(account_routes.login_blp)

@@ -39,11 +39,10 @@ def export_member(db: Database, partner: str, member_id: str) -> dict | None:
 def member_requests(partner: str, member_id: str) -> list[dict]:
     """The member's help requests at the partner's requests service, each with its history, consents and
     referrals; none when the partner runs no requests service."""
-    url = peers.service_url(partner, "requests")
-    if url is None:
+    if peers.service_url(partner, "requests") is None:
         return []
     what = f"de hulpvragendienst van {partner}"
-    answer = peers.call("GET", f"{url}/members/{member_id}/requests", partner, what, SERVICE_USER)
+    answer = peers.call("requests.export", partner, SERVICE_USER, partner, f"/members/{member_id}/requests", what)
     if answer is None:
         raise peers.PeerUnavailable(f"{what} kent geen export van hulpvragen (has no export of requests).")
     return answer["requests"]

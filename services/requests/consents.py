@@ -23,13 +23,18 @@ def in_force(db: Database, partner: str, request: dict) -> dict[str, bool]:
     if request["member_id"]:
         return {purpose: _member_consent(partner, request["member_id"], purpose) for purpose in PURPOSES}
     with db.connect() as conn:
-        held = {c["purpose"] for c in request_consents(conn, request["id"]) if c["withdrawn_at"] is None}
+        return in_force_in(conn, request["id"])
+
+
+def in_force_in(conn: Connection, request_id: str) -> dict[str, bool]:
+    """For each purpose, whether a non-member's consent recorded at intake holds, in the caller's transaction."""
+    held = {c["purpose"] for c in request_consents(conn, request_id) if c["withdrawn_at"] is None}
     return {purpose: purpose in held for purpose in PURPOSES}
 
 
 def check_member(partner: str, member_id: str) -> None:
     """Before a request refers to a member: they exist at the partner's members service, not erased."""
-    member = _ask_members(partner, f"/members/{member_id}")
+    member = _ask_members("member.check", partner, f"/members/{member_id}")
     if member is None:
         raise UnknownMember(f"Geen lid {member_id} bij {partner} (no such member).")
     if member.get("erased_at"):
@@ -37,15 +42,12 @@ def check_member(partner: str, member_id: str) -> None:
 
 
 def _member_consent(partner: str, member_id: str, purpose: str) -> bool:
-    answer = _ask_members(partner, f"/members/{member_id}/consents/{purpose}")
+    answer = _ask_members("member.consent", partner, f"/members/{member_id}/consents/{purpose}")
     return bool(answer and answer.get("in_force"))
 
 
-def _ask_members(partner: str, path: str) -> dict | None:
-    url = peers.service_url(partner, "members")
-    if url is None:
-        raise peers.PeerUnavailable(f"{partner} heeft geen ledenadministratie (runs no members service)")
-    return peers.call("GET", url + path, partner, f"de ledenadministratie van {partner}")
+def _ask_members(scope: str, partner: str, path: str) -> dict | None:
+    return peers.call(scope, partner, partner, path, f"de ledenadministratie van {partner}")
 
 
 def request_consents(conn: Connection, request_id: str) -> list[dict]:

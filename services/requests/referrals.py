@@ -1,34 +1,44 @@
-"""Referral between partners: partner A hands a request to partner B's requests service, point to
-point, with only the personal data the resident's consent covers; B takes it in as a new request and
-accepts or declines it; the answer comes back to A as B's event on the bus (followup_worker.py).
+"""Partner A's side of a referral: A hands a request to partner B's requests service, point to point,
+with only the personal data the resident's consent covers; B takes it in (incoming.py) and accepts or
+declines; the answer comes back to A as B's event on the bus (followup_worker.py).
 
-Nothing is half-referred: A calls B first and commits its own side only after B answered; the
-referral id is derived from the request, the partner and how many referrals the request had before,
-so a retry after any failure hands over the same referral and B answers with the request it already
-made for it."""
+Nothing is half-referred, and nothing A shared is lost track of:
+1. A records the referral as `sending` (with what it shares) before calling B, so an erasure at A
+   reaches B's copy whatever happens next (personal_data.erase_in names every outgoing referral);
+2. A hands over; B not reached → the record goes, nothing changed;
+3. A completes in one transaction — the move still allowed, the referral still `sending`, the consent
+   still covering what was shared — or takes the handover back: B drops its copy (`cancelling` until B
+   confirms, then `cancelled`). A handover still `sending` after HANDOVER_SETTLES (A's process died) is
+   taken back by the follow-up worker (withdraw_unfinished)."""
+import logging
 import uuid
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import and_, delete, insert, or_, select, update
 from sqlalchemy.engine import Connection
-from sqlalchemy.exc import IntegrityError
 
 from samen030.kernel import outbox as outbox_rows
 from samen030.kernel.database import Database
 
 from . import consents, peers
 from .events import referral_sent_event
-from .help_requests import apply_move, load_request, take_in
+from .help_requests import apply_move, load_request
 from .lifecycle import InvalidTransition, next_status
+from .referral_targets import CannotRefer, contact_for, destination
 from .tables import outbox, referrals
 
-SHAREABLE = ("question", "name", "phone", "email")
+HANDOVER_SETTLES = timedelta(seconds=60)  # longer than any handover takes: one still `sending` has failed
+B_FORGETS_AFTER = timedelta(minutes=10)  # B may still be taking it in; after this, "unknown at B" is final
+log = logging.getLogger(__name__)
+__all__ = ["CannotRefer", "NotReferred", "refer", "withdraw_unfinished", "apply_answer", "list_referrals"]
 
 
-class CannotRefer(Exception):
-    def __init__(self, field: str, message: str):
+class NotReferred(Exception):
+    """The request was not referred; the message says what happened to what reached B."""
+
+    def __init__(self, status: int, message: str):
         super().__init__(message)
-        self.errors = {field: [message]}
+        self.status = status
 
 
 def what_may_be_shared(consent: dict[str, bool], request: dict) -> list[str]:
@@ -46,90 +56,148 @@ def refer(db: Database, partner: str, request_id: str, offer_id: str | None, rea
     """Refer to another partner's offer, or to one of its volunteers (their partner asks them)."""
     with db.connect() as conn:
         request = load_request(conn, request_id)
-        if request is None:
-            return None
-        earlier = conn.execute(select(func.count()).select_from(referrals).where(
-            referrals.c.request_id == request_id, referrals.c.direction == "outgoing")).scalar_one()
+    if request is None:
+        return None
     next_status("refer", request["status"], request["origin"] == "referral")  # 409 before calling anyone
-    to_partner, offer, field = _destination(offer_id, volunteer_id)
+    to_partner, offer, field = destination(offer_id, volunteer_id)
     if to_partner == partner:
         raise CannotRefer(field, "Dit aanbod of deze vrijwilliger is van uzelf: help de bewoner zelf (start) "
                                  "(this is your own: help the resident yourself).")
-    target = peers.service_url(to_partner, "requests")
-    if target is None:
+    if peers.service_url(to_partner, "requests") is None:
         raise CannotRefer(field, f"{to_partner} neemt geen doorverwijzingen aan: het heeft geen hulpvragendienst "
                                  f"(runs no requests service).")
     shared = what_may_be_shared(consents.in_force(db, partner, request), request)
-    referral_id = str(uuid.uuid5(uuid.UUID(request_id), f"referral:{to_partner}:{earlier}"))
-    handover = {"referral_id": referral_id, "offer_id": offer_id, "volunteer_id": volunteer_id,
+    referral = _reserve(db, request_id, to_partner, offer_id, volunteer_id, shared, user)
+    handover = {"referral_id": referral["id"], "offer_id": offer_id, "volunteer_id": volunteer_id,
                 "category": request["category"], "terms": request["terms"], "buurt": request["buurt"],
                 "urgency": request["urgency"], "languages": request["languages"], **{f: request[f] for f in shared}}
-    answer = peers.call("POST", f"{target}/incoming-referrals", partner, f"de hulpvragendienst van {to_partner}",
-                        json=handover)
-    contact = None if shared else _contact(to_partner, offer)
+    what = f"de hulpvragendienst van {to_partner}"
+    try:
+        answer = peers.call("referral.handover", partner, to_partner, "/incoming-referrals", what, json=handover)
+    except peers.PeerUnavailable as exc:
+        raise _not_handed_over(db, partner, referral, exc) from None
+    except peers.PeerRefused:
+        _forget(db, referral["id"])  # B refused: it kept nothing
+        raise
+    try:
+        held = consents.in_force(db, partner, request) if request["member_id"] else None
+        contact = None if shared else contact_for(to_partner, offer)
+        return _complete(db, partner, request_id, referral, answer["request_id"], held, contact, reason)
+    except (InvalidTransition, ConsentChanged, HandoverLost, peers.PeerUnavailable) as exc:
+        back = take_back(db, partner, referral)
+        raise NotReferred(409, f"{_why(exc)} De overdracht aan {to_partner} is "
+                               f"{'ingetrokken' if back else 'niet voltooid en wordt automatisch ingetrokken'} "
+                               f"(the handover was taken back).") from None
+    except Exception:
+        take_back(db, partner, referral)
+        raise
+
+
+class ConsentChanged(Exception):
+    pass
+
+
+class HandoverLost(Exception):
+    """The follow-up worker took the handover back while it was still going on."""
+
+
+def _why(exc: Exception) -> str:
+    if isinstance(exc, ConsentChanged):
+        return "De toestemming van de bewoner dekt niet meer wat is gedeeld (the resident's consent changed meanwhile)."
+    if isinstance(exc, HandoverLost):
+        return "De overdracht duurde te lang (the handover took too long)."
+    if isinstance(exc, peers.PeerUnavailable):
+        return f"De toestemming kon niet opnieuw worden nagevraagd: {exc}"
+    return f"De hulpvraag is intussen veranderd: {exc}"
+
+
+def _reserve(db: Database, request_id: str, to_partner: str, offer_id: str | None, volunteer_id: str | None,
+             shared: list[str], user: str) -> dict:
+    """The referral recorded as `sending`, with what it shares; 409 when the request moved or another
+    referral of it is being handed over right now."""
     now = datetime.now(timezone.utc)
     with db.begin() as conn:
         request = load_request(conn, request_id, for_update=True)
-        step = next_status("refer", request["status"], request["origin"] == "referral")
-        referral = {"id": referral_id, "request_id": request_id, "direction": "outgoing", "partner": to_partner,
-                    "other_request_id": answer["request_id"], "offer_id": offer_id, "volunteer_id": volunteer_id,
-                    "with_consent": bool(shared), "shared": shared, "status": "sent", "sent_at": now, "sent_by": user,
-                    "outcome_at": None, "contact": contact}
+        next_status("refer", request["status"], request["origin"] == "referral")
+        earlier = conn.execute(select(referrals.c.partner, referrals.c.status, referrals.c.sent_at).where(
+            referrals.c.request_id == request_id, referrals.c.direction == "outgoing")).all()
+        if busy := [r.partner for r in earlier if r.status == "sending" and now - _utc(r.sent_at) < HANDOVER_SETTLES]:
+            raise NotReferred(409, f"Deze hulpvraag wordt op dit moment al doorverwezen naar {busy[0]}; probeer "
+                                   f"het zo opnieuw (a referral to {busy[0]} is being handed over right now).")
+        referral = {"id": str(uuid.uuid5(uuid.UUID(request_id), f"referral:{to_partner}:{len(earlier)}")),
+                    "request_id": request_id, "direction": "outgoing", "partner": to_partner, "other_request_id": None,
+                    "offer_id": offer_id, "volunteer_id": volunteer_id, "with_consent": bool(shared), "shared": shared,
+                    "status": "sending", "sent_at": now, "sent_by": user, "outcome_at": None, "contact": None}
         conn.execute(insert(referrals), {**referral, "shared": ",".join(shared)})
-        apply_move(conn, partner, request, step, user, reason)
-        outbox_rows.record(conn, outbox, referral_sent_event(partner, request, referral))
-        return load_referral(conn, referral_id)
+    return referral
 
 
-def _destination(offer_id: str | None, volunteer_id: str | None) -> tuple[str, dict | None, str]:
-    """(the partner referred to, the offer if it is one, the field that named it)."""
-    if offer_id:
-        offer = _offer(offer_id)
-        return offer["partner"], offer, "offer_id"
-    gateway = peers.federation().gateway_url
-    profile = peers.call("GET", f"{gateway}/api/v1/suggestions/volunteers/{volunteer_id}", "samen030", "de gateway")
-    if profile is None:
-        raise CannotRefer("volunteer_id", f"Geen vrijwilliger {volunteer_id!r} die gesuggereerd wil worden "
-                                          f"(no volunteer who agreed to be suggested).")
-    return profile["partner"], None, "volunteer_id"
+def _complete(db: Database, partner: str, request_id: str, referral: dict, other_request_id: str,
+              member_consent: dict | None, contact: dict | None, reason: str | None) -> dict:
+    with db.begin() as conn:
+        request = load_request(conn, request_id, for_update=True)
+        step = next_status("refer", request["status"], request["origin"] == "referral")
+        held = member_consent if request["member_id"] else consents.in_force_in(conn, request_id)
+        if not set(referral["shared"]) <= set(what_may_be_shared(held, request)):
+            raise ConsentChanged()
+        if conn.execute(update(referrals).where(referrals.c.id == referral["id"], referrals.c.status == "sending")
+                        .values(status="sent", other_request_id=other_request_id, contact=contact)).rowcount != 1:
+            raise HandoverLost()
+        apply_move(conn, partner, request, step, referral["sent_by"], reason)
+        sent = {**referral, "status": "sent", "other_request_id": other_request_id, "contact": contact}
+        outbox_rows.record(conn, outbox, referral_sent_event(partner, request, sent))
+        return load_referral(conn, referral["id"])
 
 
-def receive(db: Database, partner: str, from_partner: str, handover: dict, user: str) -> tuple[dict, bool]:
-    """Take in a referral from another partner as a new request here; (request, created). The same
-    referral handed over again gives the request made the first time."""
-    referral_id = handover.pop("referral_id")
-    offer_id = handover.pop("offer_id")
-    volunteer_id = handover.pop("volunteer_id", None)
-    with db.connect() as conn:
-        existing = conn.execute(select(referrals.c.request_id, referrals.c.partner).where(
-            referrals.c.id == referral_id, referrals.c.direction == "incoming")).first()
-    if existing is not None:
-        if existing.partner != from_partner:
-            raise CannotRefer("referral_id", "Deze doorverwijzing is van een andere partner (belongs to another partner).")
-        with db.connect() as conn:
-            return load_request(conn, existing.request_id), False
-    shared = [f for f in SHAREABLE if handover.get(f)]
-    fields = {"channel": "referral", "member_id": None, "consents": [], "question": None, "name": None,
-              "phone": None, "email": None, **handover}
+def _not_handed_over(db: Database, partner: str, referral: dict, exc: peers.PeerUnavailable) -> NotReferred:
+    if not exc.maybe_received:
+        _forget(db, referral["id"])
+        return NotReferred(503, f"{exc} Er is niets veranderd; probeer het opnieuw (nothing changed; retry).")
+    if take_back(db, partner, referral):
+        return NotReferred(503, f"{exc} Wat er is aangekomen is weer ingetrokken; de hulpvraag is niet doorverwezen. "
+                                f"Probeer het opnieuw (the handover was taken back; the request is not referred; retry).")
+    return NotReferred(503, f"{exc} De hulpvraag is niet doorverwezen; wat er eventueel is aangekomen wordt "
+                            f"automatisch ingetrokken. Probeer het later opnieuw (the request is not referred; whatever "
+                            f"arrived is taken back automatically; retry later).")
+
+
+def _forget(db: Database, referral_id: str) -> None:
+    with db.begin() as conn:
+        conn.execute(delete(referrals).where(referrals.c.id == referral_id, referrals.c.status == "sending"))
+
+
+def take_back(db: Database, partner: str, referral: dict, now: datetime | None = None) -> bool:
+    """Ask B to drop its copy of a handover A could not complete; True once B confirmed it (or, long
+    after, that it never had one). Never raises: what is not confirmed stays `cancelling` for the
+    follow-up worker."""
+    now = now or datetime.now(timezone.utc)
+    path = f"/incoming-referrals/{referral['id']}/cancel"
     try:
-        request = _take_in_referral(db, partner, fields, user, referral_id, from_partner, offer_id, volunteer_id, shared)
-    except IntegrityError:  # the same referral handed over twice at the same moment: the first one won
-        return receive(db, partner, from_partner, {**handover, "referral_id": referral_id, "offer_id": offer_id,
-                                                   "volunteer_id": volunteer_id}, user)
-    return request, True
+        with db.begin() as conn:
+            conn.execute(update(referrals).where(referrals.c.id == referral["id"], referrals.c.status == "sending")
+                         .values(status="cancelling"))
+        answer = peers.call("referral.cancel", partner, referral["partner"], path, f"de hulpvragendienst van "
+                            f"{referral['partner']}")
+        if answer is None and now - _utc(referral["sent_at"]) < B_FORGETS_AFTER:
+            return False  # B does not know it (yet): it may still be taking it in
+        with db.begin() as conn:
+            conn.execute(update(referrals).where(referrals.c.id == referral["id"], referrals.c.status == "cancelling")
+                         .values(status="cancelled", outcome_at=now))
+        return True
+    except Exception as exc:
+        log.warning("%s: referral %s to %s not taken back yet: %s", partner, referral["id"], referral["partner"], exc)
+        return False
 
 
-def _take_in_referral(db: Database, partner: str, fields: dict, user: str, referral_id: str, from_partner: str,
-                      offer_id: str | None, volunteer_id: str | None, shared: list[str]) -> dict:
-    return take_in(db, partner, fields, user, origin="referral",
-                      referral={"id": referral_id, "from_partner": from_partner},
-                      also=lambda conn, request: conn.execute(insert(referrals), {
-                          "id": referral_id, "request_id": request["id"], "direction": "incoming",
-                          "partner": from_partner, "other_request_id": None, "offer_id": offer_id,
-                          "volunteer_id": volunteer_id,
-                          "with_consent": bool(shared), "shared": ",".join(shared), "status": "sent",
-                          "sent_at": request["received_at"], "sent_by": f"{from_partner}:{user}",
-                          "outcome_at": None, "contact": None}))
+def withdraw_unfinished(db: Database, partner: str, now: datetime | None = None) -> int:
+    """Take back every handover that is being taken back, or still `sending` after HANDOVER_SETTLES;
+    how many B confirmed. The follow-up worker runs this every 30 s."""
+    now = now or datetime.now(timezone.utc)
+    with db.connect() as conn:
+        rows = conn.execute(select(referrals).where(referrals.c.direction == "outgoing", or_(
+            referrals.c.status == "cancelling",
+            and_(referrals.c.status == "sending", referrals.c.sent_at < now - HANDOVER_SETTLES)))).mappings().all()
+    return sum(take_back(db, partner, dict(row), now) for row in rows)
 
 
 def apply_answer(conn: Connection, partner: str, from_partner: str, data: dict) -> None:
@@ -170,32 +238,5 @@ def _referral(row) -> dict:
     return referral
 
 
-def _offer(offer_id: str) -> dict:
-    gateway = peers.federation().gateway_url
-    offer = peers.call("GET", f"{gateway}/api/v1/offers/{offer_id}", "samen030", "de gateway")
-    if offer is None:
-        raise CannotRefer("offer_id", f"Geen aanbod {offer_id!r} in de stadsbrede sociale kaart (no such offer).")
-    if offer["status"] != "active":
-        raise CannotRefer("offer_id", f"Dit aanbod is niet actief (the offer is {offer['status']}).")
-    return offer
-
-
-def _contact(partner: str, offer: dict | None) -> dict:
-    """How the resident gets in touch with the other partner themselves: the offer's public details
-    from that partner's directory, or at least the names when it cannot be reached."""
-    contact = {"partner": partner, "partner_name": peers.federation().partner(partner).name}
-    if offer is None:  # a volunteer: the resident gets in touch with their partner
-        return contact
-    contact.update(offer_id=offer["id"], offer_name=offer["name"])
-    url = peers.service_url(partner, "directory")
-    try:
-        details = peers.call("GET", f"{url}/offers/{offer['id']}", partner, f"de sociale kaart van {partner}") if url else None
-    except (peers.PeerUnavailable, peers.PeerRefused):
-        details = None
-    if details:
-        contact.update(url=details.get("url"), contacts=details.get("contacts", []), schedules=[
-            {k: s.get(k) for k in ("byday", "opens_at", "closes_at")} for s in details.get("schedules", [])],
-            locations=[{k: loc.get(k) for k in ("name", "address_1", "postal_code", "city", "url")}
-                       for loc in details.get("locations", [])])
-    return contact
-
+def _utc(moment: datetime) -> datetime:
+    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)

@@ -8,10 +8,10 @@ from flask_smorest import Blueprint, abort
 
 from samen030.kernel.web import PageArgs, existing_id, page_of, page_schema, service_db, service_partner
 
-from . import consents, help_requests as use_cases, peers, referrals, suggestions as suggesting
+from . import consents, help_requests as use_cases, incoming, peers, referrals, suggestions as suggesting
 from .followup import is_overdue
 from .lifecycle import API_ACTIONS, LABELS, InvalidTransition, possible_actions
-from .schemas import (ConsentRecordSchema, HandoverAnswerSchema, HandoverSchema, IntakeSchema, MoveSchema,
+from .schemas import (ConsentRecordSchema, DroppedCopySchema, HandoverAnswerSchema, HandoverSchema, IntakeSchema, MoveSchema,
                       ReferralSchema, ReferSchema, RequestQuerySchema, RequestSchema, TransitionSchema)
 
 blp = Blueprint("requests", __name__, url_prefix="/requests", description="The partner's help requests (hulpvragen)")
@@ -139,7 +139,9 @@ for _action in API_ACTIONS:
                      "With the resident's consent the question and the contact details it covers go to the other "
                      "partner's requests service; without it only the anonymous question goes, and the answer "
                      "holds the other partner's contact details for the resident. 503 when the other partner "
-                     "is down: nothing changed, retry.")
+                     "is down or does not answer in time, 409 when the request or the consent changed during the "
+                     "handover: the request is not referred, and whatever reached the other partner is taken back "
+                     "(the message says whether that is done).")
 def refer(body, request_id):
     try:
         referral = referrals.refer(service_db(), service_partner(), existing_id(request_id, "request"),
@@ -147,6 +149,8 @@ def refer(body, request_id):
                                    body["volunteer_id"] and str(body["volunteer_id"]))
     except InvalidTransition as exc:
         abort(409, message=str(exc))
+    except referrals.NotReferred as exc:
+        abort(exc.status, message=str(exc))
     except referrals.CannotRefer as exc:
         abort(422, errors={"json": exc.errors}, message=str(exc))
     except peers.PeerUnavailable as exc:
@@ -185,16 +189,30 @@ def suggestions(request_id):
 @inbound.arguments(HandoverSchema)
 @inbound.response(201, HandoverAnswerSchema)
 @inbound.doc(security=SECURITY, summary="Another partner hands over a referral (point to point)",
-             description="Only for another partner's requests service, with that partner's token. The same "
-                         "referral_id again answers 200 with the request made the first time.")
+             description="Only for another partner's requests service, with its service token for "
+                         "`referral.handover`. The same referral_id again answers 200 with the request made the first time.")
 def receive_referral(handover):
     handover["referral_id"] = str(handover["referral_id"])
     handover["offer_id"] = handover["offer_id"] and str(handover["offer_id"])
     handover["volunteer_id"] = handover["volunteer_id"] and str(handover["volunteer_id"])
     referral_id = handover["referral_id"]
     try:
-        request, created = referrals.receive(service_db(), service_partner(), g.principal.partner, handover, g.principal.user)
-    except referrals.CannotRefer as exc:
+        request, created = incoming.receive(service_db(), service_partner(), g.principal.partner, handover, g.principal.user)
+    except incoming.NotYours as exc:
         abort(409, message=str(exc))
-    received = [f for f in referrals.SHAREABLE if request.get(f)]
+    received = [f for f in incoming.SHAREABLE if request.get(f)]
     return {"request_id": request["id"], "referral_id": referral_id, "received": received}, 201 if created else 200
+
+
+@inbound.route("/<referral_id>/cancel", methods=["POST"])
+@inbound.response(200, DroppedCopySchema)
+@inbound.doc(security=SECURITY, summary="The referrer takes back a handover it could not complete",
+             description="Only for the partner that handed the referral over, with its service token for "
+                         "`referral.cancel`. The request made for it is withdrawn and its personal data erased; "
+                         "404 when that partner handed over no such referral (yet).")
+def drop_copy(referral_id):
+    dropped = incoming.drop_copy(service_db(), service_partner(), g.principal.partner,
+                                 existing_id(referral_id, "referral"))
+    if dropped is None:
+        abort(404, message=f"Geen doorverwijzing {referral_id[:64]!r} van {g.principal.partner} (no such referral).")
+    return dropped

@@ -163,12 +163,19 @@ class ReferralSchema(Schema):
     volunteer_id = fields.String(allow_none=True)
     with_consent = fields.Boolean()
     shared = fields.List(fields.String(), metadata={"description": "the personal data that went along"})
-    status = fields.String()
+    status = fields.String(metadata={"description": "sending (being handed over), sent, accepted, declined; "
+                                                    "cancelling / cancelled when the handover was taken back"})
     sent_at = fields.DateTime()
     sent_by = fields.String()
     outcome_at = fields.DateTime(allow_none=True)
     contact = fields.Dict(allow_none=True, metadata={
         "description": "without consent: how the resident gets in touch with the other partner themselves"})
+
+
+class DroppedCopySchema(Schema):
+    referral_id = fields.String()
+    request_id = fields.String(metadata={"description": "the request made for the referral, now withdrawn and erased"})
+    dropped = fields.Boolean()
 
 
 class HandoverAnswerSchema(Schema):

@@ -14,24 +14,23 @@ def for_request(partner: str, request: dict) -> dict:
     if request["terms"]:
         question["terms"] = ",".join(request["terms"])
     gateway = peers.federation().gateway_url
-    offers = _items("GET", f"{gateway}/api/v1/suggestions", partner, "de gateway", question)
+    offers = _items(peers.read_public(f"{gateway}/api/v1/suggestions", "de gateway", question), "de gateway")
     answer = {"request_id": request["id"], "offers": offers, "volunteers": [], "volunteers_elsewhere": [], "notes": []}
-    sources = [("volunteers", peers.service_url(partner, "members"), "/volunteer-suggestions",
-                f"de ledenadministratie van {partner}", question),
-               ("volunteers_elsewhere", gateway, "/api/v1/suggestions/volunteers", "de gateway",
-                {**question, "exclude_partner": partner})]
-    for key, base, path, what, params in sources:
-        if base is None:
-            continue
+    sources = {"volunteers": (f"de ledenadministratie van {partner}", lambda what: peers.call(
+                   "volunteers.suggest", partner, partner, "/volunteer-suggestions", what, params=question)),
+               "volunteers_elsewhere": ("de gateway", lambda what: peers.read_public(
+                   f"{gateway}/api/v1/suggestions/volunteers", what, {**question, "exclude_partner": partner}))}
+    if peers.service_url(partner, "members") is None:
+        del sources["volunteers"]
+    for key, (what, ask) in sources.items():
         try:
-            answer[key] = _items("GET", base + path, partner, what, params)
+            answer[key] = _items(ask(what), what)
         except (peers.PeerUnavailable, peers.PeerRefused, NoAnswer) as exc:
             answer["notes"].append(f"Geen vrijwilligers van {what}: {exc}")
     return answer
 
 
-def _items(method: str, url: str, partner: str, what: str, params: dict) -> list[dict]:
-    answer = peers.call(method, url, partner, what, params=params)
+def _items(answer: dict | None, what: str) -> list[dict]:
     if not isinstance(answer, dict) or not isinstance(answer.get("items"), list):
         raise NoAnswer(f"{what} gaf geen suggesties (answered no suggestions).")
     return answer["items"]

@@ -10,6 +10,7 @@ from sqlalchemy import func, select
 from samen030.helprequests.followup_worker import answers_projection, report_overdue
 from samen030.helprequests.tables import help_requests
 from samen030.kernel.events import parse_event
+from samen030.kernel.tokens import service_token
 from tests.conftest import auth
 from tests.endpoints import every_endpoint
 from tests.live import referral_city
@@ -211,15 +212,20 @@ def test_a_partner_that_is_down_fails_fast_and_nothing_is_half_referred(city):
     assert retried.status_code == 201
 
 
+def handing_over(partner: str) -> dict:
+    """The service token with which `partner`'s requests service hands a referral to B's."""
+    return {"Authorization": f"Bearer {service_token(partner, 'service:requests', B, 'requests', 'referral.handover')}"}
+
+
 def test_a_repeated_handover_makes_one_request(city):
     handover = {"referral_id": str(uuid.uuid4()), "offer_id": city.offer_id, "category": "informatie",
                 "buurt": "BU03440832", "question": "Hulp met formulieren"}
     inbound = city.client(B, "requests")
-    first = inbound.post("/incoming-referrals", json=handover, headers=auth(A))
-    again = inbound.post("/incoming-referrals", json=handover, headers=auth(A))
+    first = inbound.post("/incoming-referrals", json=handover, headers=handing_over(A))
+    again = inbound.post("/incoming-referrals", json=handover, headers=handing_over(A))
     assert (first.status_code, again.status_code) == (201, 200)
     assert first.json["request_id"] == again.json["request_id"] and first.json["received"] == ["question"]
-    assert inbound.post("/incoming-referrals", json=handover, headers=auth("krachtstation")).status_code == 403
+    assert inbound.post("/incoming-referrals", json=handover, headers=auth(A)).status_code == 401  # a user token of A
     with city.apps[(B, "requests")].extensions["samen030.db"].connect() as conn:
         assert conn.execute(select(func.count()).select_from(help_requests)).scalar_one() == 1
 
@@ -267,13 +273,13 @@ def test_another_partner_cannot_read_or_change_our_requests(city):
     assert len(endpoints) >= 20  # every endpoint of the service, found from its URL map
     bodies = {"/requests": QUESTION, f"/requests/{request['id']}/refer": {"offer_id": city.offer_id}}
     client = city.client(A, "requests")
-    for caller, status in [(auth(B), 403), (auth(A, "volunteer"), 403), (auth(A, "viewer"), 403),
+    for caller, status in [(auth(B), 401), (auth(A, "volunteer"), 403), (auth(A, "viewer"), 403),
                            ({"Authorization": "Bearer forged"}, 401), ({}, 401)]:
         for method, path in endpoints:
             response = getattr(client, method)(path, json=bodies.get(path, {}), headers=caller)
             assert response.status_code == status, (caller, method, path, response.status_code)
     assert client.post("/incoming-referrals", json={}, headers=auth(A)).status_code == 403  # not to yourself
-    assert client.post("/incoming-referrals", json={}, headers=auth("unknownpartner")).status_code == 403
+    assert client.post("/incoming-referrals", json={}, headers=auth("unknownpartner")).status_code == 401
     after = client.get(f"/requests/{request['id']}", headers=auth(A)).json
     assert after["version"] == 1 and after["status"] == "received" and after["name"] == QUESTION["name"]
 

@@ -1,0 +1,130 @@
+"""Bearer tokens: JWTs (RFC 7519) signed with EdDSA by the partner that issues them (kernel/keys.py).
+
+Claims: `iss` the partner that signed (the only partner the token may act for), `sub` the user or
+service, `aud` the service(s) it is meant for (`samen030:<partner>:<service>`), `iat` and `exp`; the
+key id `kid` in the header. A user's token names the `role` (and, from a login, the staff account
+`acc`) and is meant for the partner's own services. A service token names one operation (`scope`,
+kernel/operations.py), is meant for the one service that receives it and lives at most 60 seconds.
+
+A partner's own public keys are read from its key folder; another partner's from the JWKS document
+its node publishes (`<members>/.well-known/jwks.json`, or `jwks_url` in the federation file), fetched
+and kept for SAMEN030_JWKS_CACHE_SECONDS (300); an unknown key id fetches it again, at most every
+SAMEN030_JWKS_REFRESH_SECONDS (30)."""
+import os
+import threading
+import time
+
+import jwt
+
+from . import keys
+from .config import SERVICES, ConfigError, Federation
+
+SERVICE_TOKEN_SECONDS = 60
+LEEWAY = 5  # seconds of clock difference between nodes
+REQUIRED = ["iss", "sub", "aud", "iat", "exp"]
+
+
+class InvalidToken(Exception):
+    def __init__(self, reason: str, expired: bool = False):
+        super().__init__(reason)
+        self.expired = expired
+
+
+def audience(partner: str, service: str) -> str:
+    return f"samen030:{partner}:{service}"
+
+
+def node_audience(partner: str) -> list[str]:
+    return [audience(partner, service) for service in SERVICES]
+
+
+def token_seconds() -> int:
+    """How long a user's token lasts: SAMEN030_TOKEN_HOURS, 12 by default."""
+    return int(float(os.environ.get("SAMEN030_TOKEN_HOURS", 12)) * 3600)
+
+
+def user_token(partner: str, role: str, user: str, account: str | None = None, seconds: int | None = None) -> str:
+    """A token for one of the partner's people, for the partner's own services."""
+    claims = {"sub": user, "aud": node_audience(partner), "role": role}
+    if account is not None:
+        claims["acc"] = account
+    return _sign(partner, claims, token_seconds() if seconds is None else seconds)
+
+
+def service_token(partner: str, service_user: str, to_partner: str, to_service: str, scope: str) -> str:
+    """A token for one call of one of the partner's services to `to_partner`'s `to_service`."""
+    return _sign(partner, {"sub": service_user, "aud": audience(to_partner, to_service), "scope": scope},
+                 SERVICE_TOKEN_SECONDS)
+
+
+def _sign(partner: str, claims: dict, seconds: int) -> str:
+    key = keys.signing_key(partner)
+    now = time.time()
+    payload = {"iss": partner, "iat": round(now, 3), "exp": int(now + seconds), **claims}
+    return jwt.encode(payload, key.private_key, algorithm="EdDSA", headers={"kid": key.kid})
+
+
+def unverified_claims(token: str) -> dict:
+    """What a token says, without checking it: for showing a token's expiry to whom it was issued."""
+    return jwt.decode(token, options={"verify_signature": False})
+
+
+def verify(token: str, for_audience: str, federation: Federation, own_partner: str) -> dict:
+    """The claims of a token that `iss`'s key signed, meant for `for_audience`, not expired."""
+    try:
+        header, said = jwt.get_unverified_header(token), unverified_claims(token)
+    except jwt.PyJWTError:
+        raise InvalidToken("not a JWT") from None
+    issuer, meant_for = said.get("iss"), said.get("aud")
+    if header.get("alg") != "EdDSA" or not header.get("kid"):
+        raise InvalidToken("the token must be signed with EdDSA and name its key (kid)")
+    if not isinstance(issuer, str) or issuer not in federation.partners:
+        raise InvalidToken("the issuer (iss) is not a partner of the federation")
+    if for_audience not in (meant_for if isinstance(meant_for, list) else [meant_for]):
+        raise InvalidToken(f"the token is not meant for this service ({for_audience})")  # no need to fetch keys
+    key = issuer_key(issuer, str(header["kid"]), federation, own_partner)
+    try:
+        claims = jwt.decode(token, key, algorithms=["EdDSA"], audience=for_audience, issuer=issuer, leeway=LEEWAY,
+                            options={"require": REQUIRED})
+    except jwt.ExpiredSignatureError:
+        raise InvalidToken("the token has expired", expired=True) from None
+    except jwt.InvalidAudienceError:
+        raise InvalidToken(f"the token is not meant for this service ({for_audience})") from None
+    except jwt.PyJWTError as exc:
+        raise InvalidToken(f"the token is not valid: {exc}") from None
+    if "scope" in claims and claims["exp"] - claims["iat"] > SERVICE_TOKEN_SECONDS:
+        raise InvalidToken(f"a service token lives at most {SERVICE_TOKEN_SECONDS} s")
+    return claims
+
+
+def issuer_key(issuer: str, kid: str, federation: Federation, own_partner: str):
+    """The public key `kid` of `issuer`: from the key folder for this node's own partner, else from
+    the issuer's published JWKS."""
+    if issuer == own_partner:
+        for jwk in keys.published(issuer)["keys"]:
+            if jwk.get("kid") == kid:
+                return jwt.PyJWK(jwk, algorithm="EdDSA").key
+        raise InvalidToken(f"{issuer} has no key {kid!r} (retired, or never made)")
+    try:
+        url = federation.partner(issuer).jwks_url()
+    except ConfigError as exc:
+        raise InvalidToken(f"the keys of {issuer} are not published: {exc}") from None
+    try:
+        return _published_keys(url).get_signing_key(kid).key
+    except jwt.PyJWKClientConnectionError:
+        raise InvalidToken(f"the keys of {issuer} cannot be fetched now ({url})") from None
+    except jwt.PyJWKClientError:
+        raise InvalidToken(f"{issuer} publishes no key {kid!r}") from None
+
+
+_clients: dict[str, jwt.PyJWKClient] = {}
+_clients_lock = threading.Lock()
+
+
+def _published_keys(url: str) -> jwt.PyJWKClient:
+    with _clients_lock:
+        if url not in _clients:
+            _clients[url] = jwt.PyJWKClient(url, lifespan=float(os.environ.get("SAMEN030_JWKS_CACHE_SECONDS", 300)),
+                                            cooldown_duration=float(os.environ.get("SAMEN030_JWKS_REFRESH_SECONDS", 30)),
+                                            timeout=2.0)
+        return _clients[url]

@@ -1,0 +1,187 @@
+"""The referral handover when A cannot complete it: whatever reached B is taken back, and A keeps a
+record of what it sent, so that an erasure at A reaches B's copy. Real HTTP between the two partners'
+services (threads of this process), on SQLite and PostgreSQL."""
+import time
+from datetime import datetime, timedelta, timezone
+
+import pytest
+from sqlalchemy import select
+
+from samen030.helprequests import incoming, referrals
+from samen030.helprequests.erasures import erasures_projection
+from samen030.helprequests.tables import help_requests
+from samen030.kernel import peers
+from tests.conftest import auth
+from tests.federation import eventually
+from tests.live import referral_city
+from tests.integration.test_requests_api import A, B, OFFER, QUESTION, act, take_in
+
+
+REAL_CALL = peers.call
+
+
+class ProcessDied(BaseException):
+    """A's process ends between B's answer and A's own commit (nothing in A runs after it)."""
+
+
+@pytest.fixture
+def city(databases, monkeypatch, tmp_path):
+    city = referral_city(databases, monkeypatch, tmp_path, OFFER, A, B)
+    yield city
+    city.close()
+
+
+def after_handover(monkeypatch, meanwhile):
+    """Run `meanwhile()` once B has answered the handover and before A goes on."""
+    original = peers.call
+
+    def call(*args, **kwargs):
+        answer = original(*args, **kwargs)
+        if any("incoming-referrals" in str(a) for a in args) and not any("cancel" in str(a) for a in args):
+            meanwhile()
+        return answer
+    monkeypatch.setattr(peers, "call", call)
+
+
+def refer(city, request_id):
+    return city.client(A, "requests").post(f"/requests/{request_id}/refer", headers=auth(A),
+                                           json={"offer_id": city.offer_id, "reason": "Past bij haar vraag."})
+
+
+def copies_at_b(city) -> list[dict]:
+    with city.apps[(B, "requests")].extensions["samen030.db"].connect() as conn:
+        return [dict(r) for r in conn.execute(select(help_requests).where(help_requests.c.origin == "referral")).mappings()]
+
+
+def referrals_at_a(city, request_id) -> list[dict]:
+    return city.client(A, "requests").get(f"/requests/{request_id}/referrals", headers=auth(A)).json
+
+
+def dropped(copy: dict) -> bool:
+    return copy["erased_at"] is not None and all(copy[f] is None for f in ("question", "name", "phone", "email"))
+
+
+def triaged(city):
+    request = take_in(city)
+    act(city, request["id"], "triage")
+    return request
+
+
+def test_a_withdrawal_meanwhile_takes_the_handover_back(city, monkeypatch):
+    request = triaged(city)
+    after_handover(monkeypatch, lambda: act(city, request["id"], "withdraw", reason="Toch niet nodig."))
+    response = refer(city, request["id"])
+    assert response.status_code == 409, response.json
+    assert "ingetrokken" in response.json["message"]
+    [copy] = copies_at_b(city)
+    assert dropped(copy) and copy["status"] == "withdrawn"
+    [record] = referrals_at_a(city, request["id"])
+    assert record["status"] == "cancelled" and record["shared"] == ["question", "name", "phone"]
+
+
+def test_a_consent_withdrawn_meanwhile_takes_the_shared_data_back(city, monkeypatch):
+    request = triaged(city)
+    after_handover(monkeypatch, lambda: city.client(A, "requests").post(
+        f"/requests/{request['id']}/consents/share_for_referral/withdraw", headers=auth(A)))
+    response = refer(city, request["id"])
+    assert response.status_code == 409 and "toestemming" in response.json["message"], response.json
+    [copy] = copies_at_b(city)
+    assert dropped(copy)
+    assert city.client(A, "requests").get(f"/requests/{request['id']}", headers=auth(A)).json["status"] == "triaged"
+
+
+def test_a_second_referral_meanwhile_is_refused_and_the_first_one_completes(city, monkeypatch):
+    request = triaged(city)
+    seconds = []
+    after_handover(monkeypatch, lambda: seconds.append(refer(city, request["id"])) if not seconds else None)
+    first = refer(city, request["id"])
+    assert first.status_code == 201, first.json
+    assert seconds[0].status_code == 409 and B in seconds[0].json["message"]
+    [copy] = copies_at_b(city)
+    assert not dropped(copy) and copy["name"] == QUESTION["name"]
+    assert [r["status"] for r in referrals_at_a(city, request["id"])] == ["sent"]
+
+
+def test_an_answer_after_the_timeout_is_taken_back_once_it_arrived(city, monkeypatch):
+    request = triaged(city)
+    monkeypatch.setattr(peers, "TIMEOUT", (1.0, 0.3))
+    slow_receive = incoming.receive
+
+    def receive(*args, **kwargs):
+        time.sleep(0.8)
+        return slow_receive(*args, **kwargs)
+    monkeypatch.setattr(incoming, "receive", receive)
+    response = refer(city, request["id"])
+    assert response.status_code == 503, response.json
+    assert "niets veranderd" not in response.json["message"] and "niet doorverwezen" in response.json["message"]
+    eventually(lambda: copies_at_b(city), timeout=5)  # B commits after A gave up
+    monkeypatch.setattr(incoming, "receive", slow_receive)
+    a_db = city.apps[(A, "requests")].extensions["samen030.db"]
+    eventually(lambda: referrals.withdraw_unfinished(a_db, A) or all(dropped(c) for c in copies_at_b(city)), timeout=5)
+    [copy] = copies_at_b(city)
+    assert dropped(copy) and copy["status"] == "withdrawn"
+    assert [r["status"] for r in referrals_at_a(city, request["id"])] == ["cancelled"]
+    mine = city.client(A, "requests").get(f"/requests/{request['id']}", headers=auth(A)).json
+    assert mine["status"] == "triaged"
+    assert refer(city, request["id"]).status_code == 201  # and it can be referred again
+
+
+def test_a_partner_that_was_not_reached_changes_nothing(city):
+    request = triaged(city)
+    city.stop(B, "requests")
+    response = refer(city, request["id"])
+    assert response.status_code == 503 and "niets veranderd" in response.json["message"], response.json
+    assert referrals_at_a(city, request["id"]) == []
+
+
+def test_after_a_crash_the_erasure_at_a_reaches_bs_copy(city, monkeypatch):
+    request = triaged(city)
+
+    def die():
+        raise ProcessDied()
+    after_handover(monkeypatch, die)
+    with pytest.raises(ProcessDied):
+        refer(city, request["id"])
+    [record] = referrals_at_a(city, request["id"])
+    assert record["status"] == "sending"
+    erased = city.client(A, "requests").post(f"/requests/{request['id']}/erase", headers=auth(A))
+    assert erased.status_code == 200
+    rows = [(payload, subject) for _seq, payload, subject in city.outbox(A, "requests") if subject.endswith("request.erased")]
+    erasures_projection(city.apps[(B, "requests")].extensions["samen030.db"], B).apply(rows)
+    [copy] = copies_at_b(city)
+    assert dropped(copy)
+
+
+def test_after_a_crash_the_follow_up_worker_takes_the_handover_back(city, monkeypatch):
+    request = triaged(city)
+
+    def die():
+        raise ProcessDied()
+    after_handover(monkeypatch, die)
+    with pytest.raises(ProcessDied):
+        refer(city, request["id"])
+    monkeypatch.setattr(peers, "call", REAL_CALL)
+    a_db = city.apps[(A, "requests")].extensions["samen030.db"]
+    assert referrals.withdraw_unfinished(a_db, A) == 0  # still within the handover's own time
+    later = datetime.now(timezone.utc) + referrals.HANDOVER_SETTLES + timedelta(seconds=1)
+    assert referrals.withdraw_unfinished(a_db, A, now=later) == 1
+    [copy] = copies_at_b(city)
+    assert dropped(copy) and copy["status"] == "withdrawn"
+    assert [r["status"] for r in referrals_at_a(city, request["id"])] == ["cancelled"]
+    assert referrals.withdraw_unfinished(a_db, A, now=later) == 0
+
+
+def test_only_the_referrer_takes_a_handover_back(city):
+    request = triaged(city)
+    referral = refer(city, request["id"]).json
+    path = f"/incoming-referrals/{referral['id']}/cancel"
+    with pytest.raises(peers.PeerRefused) as own:  # B's own service: the operation is for another partner
+        peers.call("referral.cancel", B, "service:requests", B, path, "B")
+    assert own.value.status == 403
+    assert city.client(B, "requests").post(path, headers=auth(A)).status_code == 401  # A's user token: not for B
+    b_db = city.apps[(B, "requests")].extensions["samen030.db"]
+    assert incoming.drop_copy(b_db, B, "krachtstation", referral["id"]) is None  # handed over by A, not them
+    [copy] = copies_at_b(city)
+    assert not dropped(copy)
+    assert peers.call("referral.cancel", A, "service:requests", B, path, "B")["dropped"]
+    assert dropped(copies_at_b(city)[0])
