@@ -3,6 +3,7 @@ and a webhook each, C with neither), a real nats-server, a real SMTP server (its
 webhook receiver, and the notifier's database on SQLite or PostgreSQL."""
 import threading
 import time
+import uuid
 
 import nats
 import pytest
@@ -16,9 +17,9 @@ from samen030.kernel.natsserver import free_port
 from samen030.notifier.sender import Policy
 from samen030.notifier.smtp_sink import start_smtp_sink
 from samen030.notifier.subscriber import DURABLE
-from samen030.notifier.tables import deliveries, metadata
+from samen030.notifier.tables import applied_events, deliveries, metadata
 from samen030.notifier.worker import serve
-from tests.pipeline import run_async, run_until
+from tests.pipeline import publish_raw, run_async, run_until
 
 A, B, C = "wijkinformatiepunt", "zorgbelang", "powerbypeers"  # C has neither addresses nor a webhook
 FAST = Policy(first_retry=0.2, max_retry=5, max_attempts=4, lease=30, poll=0.05)
@@ -91,6 +92,10 @@ class World:
             return conn.execute(select(func.count()).select_from(deliveries).where(
                 *(deliveries.c[k] == v for k, v in where.items()))).scalar()
 
+    def applied(self) -> int:
+        with self.db.connect() as conn:
+            return conn.execute(select(func.count()).select_from(applied_events)).scalar()
+
     def mails(self, subject_start: str = "") -> list:
         return [m for m in list(self.sink.received) if m["Subject"].startswith(subject_start)]
 
@@ -107,6 +112,13 @@ def publish(nats_url: str, *events) -> None:
         finally:
             await nc.close()
     run_async(go())
+
+
+def republish(nats_url: str, *events) -> None:
+    """The same events again under new message ids: past the broker's duplicate window, as after a
+    relay that published but crashed before it recorded that."""
+    for event in events:
+        run_async(publish_raw(nats_url, event.nats_subject, event.to_json(), str(uuid.uuid4())))
 
 
 def consumer_state(nats_url: str, partner: str):

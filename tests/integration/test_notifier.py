@@ -14,10 +14,10 @@ from samen030.notifier.commands import format_deliveries, list_deliveries, retry
 from samen030.notifier.subscriber import Notifier, NotifierProjection
 from samen030.notifier.webhooks import verify, webhook_secret
 from tests.federation import eventually
-from tests.notifier_events import (intake_received, overdue, referral_outcome, referral_received,
+from tests.notifier_events import (handover, intake_received, overdue, referral_outcome, referral_received,
                                    referral_sent)
-from tests.notifier_world import A, B, C, FAST, consumer_state, publish, world  # noqa: F401 (world: a fixture)
-from tests.pipeline import publish_raw, run_async, run_until
+from tests.notifier_world import A, B, C, FAST, consumer_state, publish, republish, world  # noqa: F401 (world: a fixture)
+from tests.pipeline import run_async, run_until
 
 
 def test_referrals_their_outcomes_and_reminders_reach_the_right_coordinators(world):
@@ -27,8 +27,10 @@ def test_referrals_their_outcomes_and_reminders_reach_the_right_coordinators(wor
     # A's referral is seen before B answers it (streams are consumed side by side, in no set order)
     publish(world.nats_url, referral_sent(A, arrived, a_request), arrived)
     world.run(lambda: world.count(status="sent") == 2)
-    publish(world.nats_url, referral_outcome(arrived, True), declined_one, referral_outcome(declined_one, False),
-            overdue(B), intake_received(B), referral_received(C, B), overdue(C))  # C has nobody to tell
+    to_c = referral_received(C, B)
+    publish(world.nats_url, referral_sent(A, declined_one), referral_outcome(arrived, True), declined_one,
+            referral_outcome(declined_one, False), overdue(B), intake_received(B), referral_sent(B, to_c), to_c,
+            overdue(C))  # C has nobody to tell
     world.run(lambda: world.count(status="sent") == 10)
 
     b_requests = world.federation.partner(B).url("requests")
@@ -69,8 +71,8 @@ def test_referrals_their_outcomes_and_reminders_reach_the_right_coordinators(wor
 def test_a_failing_webhook_is_retried_with_backoff_and_one_that_keeps_failing_is_kept(world):
     world.hooks.plans["/zb"] = [500, 500]  # down twice, then up
     world.hooks.always["/wip"] = 503  # never up
-    arrived = referral_received(B, A)
-    publish(world.nats_url, arrived, referral_outcome(arrived, True))
+    sent, arrived = handover(B, A)
+    publish(world.nats_url, sent, arrived, referral_outcome(arrived, True))
     world.run(lambda: world.count(channel="webhook", status="sent") == 1
               and world.count(channel="webhook", status="failed") == 1)
 
@@ -96,15 +98,15 @@ def test_a_failing_webhook_is_retried_with_backoff_and_one_that_keeps_failing_is
 
 
 def test_restarts_and_duplicates_lose_nothing_and_double_nothing(world):
-    first = [referral_received(B, A) for _ in range(3)]
-    publish(world.nats_url, *first)
+    first = [handover(B, A) for _ in range(3)]
+    publish(world.nats_url, *(e for pair in first for e in pair))
     world.run(lambda: world.count(status="sent") == 6)  # 3 mails, 3 webhooks; then stopped
 
     # stopped: more events come, one of them twice, and one old one again (a republish after the
     # broker's duplicate window: same event id, new message id)
-    later = [referral_received(B, A) for _ in range(3)]
-    publish(world.nats_url, *later, later[0])
-    run_async(publish_raw(world.nats_url, first[1].nats_subject, first[1].to_json(), str(uuid.uuid4())))
+    later = [handover(B, A) for _ in range(3)]
+    publish(world.nats_url, *(e for pair in later for e in pair), later[0][1])
+    republish(world.nats_url, *first[1])
 
     # a consumer that dies after committing deliveries, before any was sent
     async def consumer_only(stop):
@@ -126,8 +128,7 @@ def test_a_killed_notifier_process_loses_nothing(world):
     env = {**os.environ, **world.databases.env(), "SAMEN030_NOTIFY_POLL": "0.05",
            "SAMEN030_NOTIFY_LEASE": "1", "SAMEN030_VAR": str(world.tmp_path / "var")}
     code = "from samen030.notifier.commands import run_notifier; run_notifier()"
-    events = [referral_received(B, A) for _ in range(30)]
-    publish(world.nats_url, *events)
+    publish(world.nats_url, *(e for _ in range(30) for e in handover(B, A)))
     proc = subprocess.Popen([sys.executable, "-c", code], env=env, stdout=subprocess.DEVNULL,
                             stderr=open(world.tmp_path / "notifier.log", "ab"))
     try:
