@@ -15,6 +15,7 @@ from . import waiting
 from .sender import Policy, Sender
 from .subscriber import Notifier, NotifierProjection
 from .tables import metadata
+from .webhook_secrets import env_name, partners_without_secret, secrets_file
 
 log = logging.getLogger(__name__)
 
@@ -37,6 +38,9 @@ async def serve(stop: asyncio.Event, *, federation: Federation | None = None, na
     """Consume every partner's stream and send what is due, until `stop` is set."""
     federation = federation or load_federation()
     db = db or open_notifier_db()
+    if unsigned := partners_without_secret(federation):
+        log.warning("no webhook secret for %s: their webhook deliveries fail until one is given (%s or %s)",
+                    ", ".join(unsigned), env_name("<partner>"), secrets_file())
     wake = asyncio.Event()
     notifier = Notifier(federation, max_age_from_env() if max_age == "env" else max_age)
     projection = NotifierProjection(db, notifier, wake.set)

@@ -17,6 +17,7 @@ from samen030.kernel.auth import issue_token
 from samen030.kernel.config import load_federation, port_of, var_dir
 from samen030.kernel.natsserver import wait_for_port
 from samen030.notifier.mail import smtp_url
+from samen030.notifier.webhook_secrets import ensure_webhook_secrets, secrets_file
 
 
 PR_SET_PDEATHSIG = 1
@@ -80,6 +81,7 @@ def wait_healthy(url: str, supervisor: Supervisor, timeout: float = 60) -> None:
 def run_local_federation(load_demo_data: bool = True) -> None:
     federation = load_federation()
     var = var_dir()
+    ensure_webhook_secrets(federation.partners)  # each partner its own, for the notifier to sign its webhooks
     logs = var / "logs"
     logs.mkdir(exist_ok=True)
     supervisor = Supervisor(logs)
@@ -138,6 +140,7 @@ def _print_where_to_look(federation, urls, var) -> None:
              f"  NATS            {federation.nats_url}"]
     lines += [f"  {name:<32}{url}/{MAIN_RESOURCE[name.split()[1]]}" for name, url in urls.items()]
     lines += [f"  {'mails to coordinators':<32}{var / 'mail'}/*.eml   (SMTP sink at {smtp_url()})",
-              f"  {'failed notifications':<32}samen030 notifications --failed"]
+              f"  {'failed notifications':<32}samen030 notifications --failed",
+              f"  {'webhook secrets':<32}{secrets_file()}   (one partner's: samen030 notifications --webhook-secret P)"]
     lines += ["", f"  coordinator tokens: {var / 'tokens.json'}   logs: {var / 'logs'}", "  Ctrl-C stops everything.", ""]
     print("\n".join(lines), flush=True)

@@ -1,9 +1,11 @@
 """The notifier's test world: a federation file of three partners (A and B with coordinators' addresses
 and a webhook each, C with neither), a real nats-server, a real SMTP server (its own sink), a real HTTP
 webhook receiver, and the notifier's database on SQLite or PostgreSQL."""
+import json
 import threading
 import time
 import uuid
+from pathlib import Path
 
 import nats
 import pytest
@@ -18,6 +20,7 @@ from samen030.notifier.sender import Policy
 from samen030.notifier.smtp_sink import start_smtp_sink
 from samen030.notifier.subscriber import DURABLE
 from samen030.notifier.tables import applied_events, deliveries, metadata
+from samen030.notifier.webhooks import verify
 from samen030.notifier.worker import serve
 from tests.pipeline import publish_raw, run_async, run_until
 
@@ -26,10 +29,11 @@ FAST = Policy(first_retry=0.2, max_retry=5, max_attempts=4, lease=30, poll=0.05)
 
 
 class Hooks:
-    """A webhook receiver on a free port: answers each path from a plan of status codes, then 200."""
+    """A webhook receiver on a free port: answers each path from a plan of status codes, then 200; a path
+    given a secret in `secrets` answers 401 to a call whose signature that secret does not verify."""
 
     def __init__(self):
-        self.calls, self.plans, self.always = [], {}, {}
+        self.calls, self.plans, self.always, self.secrets = [], {}, {}, {}
         self.server = make_server("127.0.0.1", 0, self.app, threaded=True)
         self.url = f"http://127.0.0.1:{self.server.port}"
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
@@ -38,6 +42,9 @@ class Hooks:
         request = Request(environ)
         plan = self.plans.setdefault(request.path, [])
         status = plan.pop(0) if plan else self.always.get(request.path, 200)
+        if request.path in self.secrets and not verify(request.get_data(), request.headers.get("X-Samen030-Signature"),
+                                                       self.secrets[request.path]):
+            status = 401
         self.calls.append({"path": request.path, "headers": dict(request.headers), "body": request.get_data(),
                            "status": status, "at": time.monotonic()})
         return Response("ok" if status < 300 else "nope", status=status)(environ, start_response)
@@ -67,6 +74,10 @@ name = "Power by Peers"
 services = {{ requests = "http://127.0.0.1:{free_port()}" }}
 """)
     monkeypatch.setenv("SAMEN030_FEDERATION", str(path))
+    monkeypatch.setenv("SAMEN030_KEYS", str(tmp_path / "keys"))
+    write_webhook_secrets(tmp_path / "keys", {A: "secret-of-a-" + uuid.uuid4().hex, B: "secret-of-b-" + uuid.uuid4().hex})
+    for partner in (A, B, C):
+        monkeypatch.delenv(f"SAMEN030_{partner.upper()}_WEBHOOK_SECRET", raising=False)
     monkeypatch.setenv("NATS_URL", own_nats.url)
     smtp_port = free_port()
     monkeypatch.setenv("SAMEN030_SMTP_URL", f"smtp://127.0.0.1:{smtp_port}")
@@ -98,6 +109,15 @@ class World:
 
     def mails(self, subject_start: str = "") -> list:
         return [m for m in list(self.sink.received) if m["Subject"].startswith(subject_start)]
+
+
+def write_webhook_secrets(keys: Path, secrets: dict[str, str]) -> Path:
+    """The notifier's file of webhook secrets, as `samen030 run` makes it."""
+    keys.mkdir(mode=0o700, exist_ok=True)
+    path = keys / "webhook-secrets.json"
+    path.write_text(json.dumps(secrets))
+    path.chmod(0o600)
+    return path
 
 
 def publish(nats_url: str, *events) -> None:

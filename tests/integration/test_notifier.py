@@ -56,7 +56,7 @@ def test_referrals_their_outcomes_and_reminders_reach_the_right_coordinators(wor
         partner = B if call["path"] == "/zb" else A
         payload = json.loads(call["body"])
         assert verify(call["body"], call["headers"]["X-Samen030-Signature"], webhook_secret(partner))
-        assert not verify(call["body"], call["headers"]["X-Samen030-Signature"], webhook_secret(C))
+        assert not verify(call["body"], call["headers"]["X-Samen030-Signature"], webhook_secret(A if partner == B else B))
         assert not verify(call["body"], call["headers"]["X-Samen030-Signature"], "not-the-secret")
         assert payload["delivery_id"] == call["headers"]["X-Samen030-Delivery"]
         assert payload["event_id"] == call["headers"]["X-Samen030-Event"] and payload["partner"] == partner
