@@ -8,7 +8,6 @@ from datetime import datetime, timedelta, timezone
 
 from sqlalchemy import func, select, update
 
-from samen030.notifier.tables import awaiting_referral
 from tests.notifier_events import overdue, referral_outcome, referral_received, referral_sent
 from tests.notifier_world import A, B, C, publish, republish, world  # noqa: F401 (world: a fixture)
 
@@ -63,6 +62,7 @@ def test_an_answer_that_comes_before_the_referral_is_told_once_the_referral_is_r
 
 
 def test_what_waits_30_days_for_its_referral_is_dropped_by_the_notifier(world):
+    from samen030.notifier.tables import awaiting_referral
     old, recent = referral_received(B, A), referral_received(B, A)  # A never sends either
     publish(world.nats_url, old, recent)
     world.run(lambda: world.applied() == 2)
