@@ -1,5 +1,6 @@
-"""The notifier worker: the durable consumer (events → deliveries) and the sender (deliveries → SMTP
-and webhooks) in one asyncio process, on one database."""
+"""The notifier worker: the durable consumer (events → deliveries), the sender (deliveries → SMTP
+and webhooks) and the pruning of events that waited too long for their referral, in one asyncio
+process, on one database."""
 import asyncio
 import logging
 import os
@@ -11,7 +12,6 @@ from samen030.kernel.database import Database, open_database
 from samen030.kernel.workers import wait_or_stop
 
 from . import waiting
-
 from .sender import Policy, Sender
 from .subscriber import Notifier, NotifierProjection
 from .tables import metadata
