@@ -1,7 +1,9 @@
-"""What the command-line tool and the local federation call: the worker, the SMTP sink, and the
-inspection of deliveries (failed ones above all) with a way to try them again."""
+"""What the command-line tool and the local federation call: the worker, the SMTP sink, the
+inspection of deliveries (failed ones above all) with a way to try them again, and a partner's webhook
+secret to hand over."""
 import logging
 import signal
+import sys
 import threading
 from datetime import datetime, timezone
 from pathlib import Path
@@ -9,13 +11,14 @@ from urllib.parse import urlsplit
 
 from sqlalchemy import select, update
 
-from samen030.kernel.config import var_dir
+from samen030.kernel.config import load_federation, var_dir
 from samen030.kernel.database import Database
 from samen030.kernel.workers import run_worker
 
 from .mail import smtp_url
 from .smtp_sink import DEFAULT_PORT, start_smtp_sink
 from .tables import FAILED, PENDING, deliveries
+from .webhook_secrets import ensure_webhook_secrets, secrets_file, webhook_secret
 from .worker import open_notifier_db, serve
 
 log = logging.getLogger(__name__)
@@ -82,3 +85,14 @@ def format_deliveries(rows: list[dict]) -> str:
         if row["last_error"]:
             lines.append(f"    last error: {row['last_error']}")
     return "\n".join(lines)
+
+
+def print_webhook_secret(partner: str) -> None:
+    """The partner's webhook secret on stdout, for the operator to give to the partner over a safe
+    channel (`samen030 notifications --webhook-secret P`); made in the secrets file when it has none."""
+    load_federation().partner(partner)  # a ConfigError for a partner the federation does not know
+    if webhook_secret(partner) is None:
+        ensure_webhook_secrets([partner])
+        print(f"made a webhook secret for {partner} in {secrets_file()}; the notifier signs with it from now on",
+              file=sys.stderr)
+    print(webhook_secret(partner))

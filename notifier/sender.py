@@ -2,7 +2,8 @@
 compare-and-set, so two senders never send the same delivery at once and a sender that dies mid-send
 leaves it to be retried when the lease ends), then sent, then marked sent right away. A failure counts
 an attempt and sets the next one after an exponential backoff; after `max_attempts` the delivery is
-`failed`, kept with its last error for `samen030 notifications --failed`."""
+`failed`, kept with its last error for `samen030 notifications --failed`. A webhook whose partner has
+no secret is `failed` at once: no retry mends that, the operator does (then `--retry`)."""
 import asyncio
 import logging
 import os
@@ -18,7 +19,7 @@ from samen030.kernel.workers import Backoff
 
 from .mail import send_mail
 from .tables import EMAIL, FAILED, PENDING, SENT, WEBHOOK, deliveries
-from .webhooks import post_webhook
+from .webhooks import NoWebhookSecret, post_webhook
 
 log = logging.getLogger(__name__)
 
@@ -74,6 +75,9 @@ class Sender:
         """Send one claimed delivery and record the outcome; True when it was sent."""
         try:
             self.channels[row["channel"]](row)
+        except NoWebhookSecret as exc:
+            self._failed(row, str(exc), for_good=True)
+            return False
         except Exception as exc:
             self._failed(row, f"{type(exc).__name__}: {exc}")
             return False
@@ -83,10 +87,10 @@ class Sender:
         log.info("sent %s %s to %s (%s)", row["channel"], row["kind"], row["recipient"], row["id"])
         return True
 
-    def _failed(self, row: dict, error: str) -> None:
+    def _failed(self, row: dict, error: str, for_good: bool = False) -> None:
         attempts = row["attempts"] + 1
         now = datetime.now(timezone.utc)
-        if attempts >= self.policy.max_attempts:
+        if for_good or attempts >= self.policy.max_attempts:
             values = {"status": FAILED}
             log.error("%s %s to %s failed for good after %d attempts: %s", row["channel"], row["id"],
                       row["recipient"], attempts, error)

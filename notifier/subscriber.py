@@ -1,7 +1,8 @@
 """The notifier's durable consumer: partners' request events in, delivery rows out. The rows are
 written in the same transaction as the event's applied_events row (kernel.consumer.Projection), and
 the event is acked only after that commit: a redelivered or duplicated event makes no second
-delivery, and an event whose rows did not commit is delivered again by JetStream."""
+delivery, and an event whose rows did not commit is delivered again by JetStream. A notice about a
+referral is made only once the referring partner's own referral.sent is recorded (waiting.py)."""
 import json
 import logging
 import uuid
@@ -16,7 +17,7 @@ from samen030.kernel.consumer import APPLIED, Projection
 from samen030.kernel.database import Database
 from samen030.kernel.events import Event
 
-from . import messages
+from . import messages, waiting
 from .tables import EMAIL, PENDING, WEBHOOK, applied_events, deliveries, referrals_sent
 
 DURABLE = "notifier"
@@ -24,6 +25,7 @@ RECEIVED = "nl.samen030.requests.request.received.v1"
 CHANGED = "nl.samen030.requests.request.changed.v1"
 OVERDUE = "nl.samen030.requests.request.overdue.v1"
 REFERRAL_SENT = "nl.samen030.requests.referral.sent.v1"
+ABOUT_A_REFERRAL = ("referral_received", "referral_accepted", "referral_declined")  # told once proven: waiting.py
 log = logging.getLogger(__name__)
 
 
@@ -94,22 +96,41 @@ class Notifier:
         return {RECEIVED: self.notify, CHANGED: self.notify, OVERDUE: self.notify, REFERRAL_SENT: self.note_referral}
 
     def notify(self, conn: Connection, event: Event) -> None:
-        if (routed := route(event)) is None:
+        if (routed := route(event)) is None or self.too_old(event, *routed):
             return
-        kind, told_id = routed
-        now = datetime.now(timezone.utc)
-        if self.max_age is not None and event.time < now - self.max_age:
+        if routed[0] in ABOUT_A_REFERRAL and not self.proven_or_kept(conn, event, routed[0]):
+            return
+        self.tell(conn, event, *routed)
+
+    def too_old(self, event: Event, kind: str, told_id: str) -> bool:
+        if self.max_age is not None and event.time < datetime.now(timezone.utc) - self.max_age:
             log.info("not notifying %s about %s %s: the event is older than %s", told_id, kind, event.id, self.max_age)
-            return
+            return True
+        return False
+
+    def proven_or_kept(self, conn: Connection, event: Event, kind: str) -> bool:
+        """True when the referral the event names is recorded; else the event waits for it (waiting.py)."""
+        if not event.data.get("referral_id"):
+            log.warning("%s %s from %s names no referral: nobody told", kind, event.id, event.partner)
+            return False
+        if waiting.proven(conn, event):
+            return True
+        log.info("%s %s from %s waits for %s's referral %s to be recorded", kind, event.id, event.partner,
+                 event.data["referred_by"], event.data["referral_id"])
+        waiting.keep(conn, event)
+        return False
+
+    def tell(self, conn: Connection, event: Event, kind: str, told_id: str) -> None:
         told = self.federation.partners.get(told_id)
         if told is None:
             log.warning("%s %s: partner %r is not in the federation file; nobody told", kind, event.id, told_id)
             return
         origin = None
-        if kind in ("referral_accepted", "referral_declined") and event.data.get("referral_id"):
+        if kind in ("referral_accepted", "referral_declined"):
             origin = conn.execute(select(referrals_sent.c.request_id).where(
                 referrals_sent.c.referral_id == event.data["referral_id"],
                 referrals_sent.c.partner == told_id)).scalar()
+        now = datetime.now(timezone.utc)
         rows = delivery_rows(kind, event, told, compose(kind, event, told, self.federation, origin), now)
         if rows:
             conn.execute(insert(deliveries), rows)
@@ -118,11 +139,18 @@ class Notifier:
 
     def note_referral(self, conn: Connection, event: Event) -> None:
         data = event.data
-        known = conn.execute(select(referrals_sent.c.referral_id).where(
-            referrals_sent.c.referral_id == data["referral_id"])).first()
-        if known is None:
-            conn.execute(insert(referrals_sent).values(referral_id=data["referral_id"], partner=event.partner,
-                                                       request_id=data["request_id"], to_partner=data["to_partner"]))
+        known = conn.execute(select(referrals_sent.c.partner).where(
+            referrals_sent.c.referral_id == data["referral_id"])).scalar()
+        if known is not None:
+            if known != event.partner:
+                log.warning("referral %s from %s was recorded as %s's: kept as it was", data["referral_id"],
+                            event.partner, known)
+            return
+        conn.execute(insert(referrals_sent).values(referral_id=data["referral_id"], partner=event.partner,
+                                                   request_id=data["request_id"], to_partner=data["to_partner"]))
+        for waited in waiting.release(conn, data["referral_id"], event.partner, data["to_partner"]):
+            if not self.too_old(waited, *(routed := route(waited))):
+                self.tell(conn, waited, *routed)
 
 
 class NotifierProjection(Projection):

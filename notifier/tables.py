@@ -1,5 +1,6 @@
 """The notifier's database (city-wide, `open_database("city", "notifier", …)`): the deliveries it owes,
-the events it applied, and the referrals it saw sent (ids only, to link an outcome to the sender's request)."""
+the events it applied, the referrals it saw sent (ids only: the proof that a referral was made, and the
+link from an outcome to the sender's request), and the notices waiting for that proof."""
 from sqlalchemy import Column, Index, Integer, MetaData, String, Table, Text
 
 from samen030.kernel.consumer import tracking_table
@@ -36,6 +37,18 @@ referrals_sent = Table(  # from requests.referral.sent: which request at the sen
     Column("partner", String(32), nullable=False),  # the sender (A)
     Column("request_id", String(36), nullable=False),  # A's request
     Column("to_partner", String(32), nullable=False),  # B
+)
+
+awaiting_referral = Table(  # events naming a referral whose referral.sent has not come (yet): see waiting.py
+    "awaiting_referral", metadata,
+    Column("event_id", String(36), primary_key=True),
+    Column("event_type", String(80), nullable=False),
+    Column("partner", String(32), nullable=False),  # whose event it is (B)
+    Column("referral_id", String(36), nullable=False),
+    Column("referred_by", String(32), nullable=False),  # who B says referred (A): told only once A's event proves it
+    Column("event", Text, nullable=False),  # the CloudEvent as it came (ids, codes and times only)
+    Column("waiting_since", UTCDateTime, nullable=False),
+    Index("awaiting_referral_by_referral", "referral_id"),
 )
 
 applied_events = tracking_table(metadata)

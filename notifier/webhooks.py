@@ -1,27 +1,17 @@
 """Calling a partner's webhook: POST of the delivery's JSON body, signed with HMAC-SHA256.
 
 A receiver verifies `X-Samen030-Signature: sha256=<hex>` by computing HMAC-SHA256 over the raw request
-body with its secret and comparing in constant time (`verify` below does exactly that), and drops a
-delivery whose `X-Samen030-Delivery` it has seen before: a delivery can come twice, never with a
-different body."""
+body with its secret (its own: webhook_secrets.py) and comparing in constant time (`verify` below does
+exactly that), and drops a delivery whose `X-Samen030-Delivery` it has seen before: a delivery can come
+twice, never with a different body."""
 import hashlib
 import hmac
-import os
 
 import requests
 
-from samen030.kernel.auth import DEV_SECRET
+from .webhook_secrets import missing_secret_reason, webhook_secret
 
 TIMEOUT = 10.0
-
-
-def webhook_secret(partner: str) -> str:
-    """SAMEN030_<PARTNER>_WEBHOOK_SECRET, else derived from the federation secret and the partner id
-    (give the partner the value `samen030.notifier.webhooks.webhook_secret(partner)` returns)."""
-    if explicit := os.environ.get(f"SAMEN030_{partner.upper()}_WEBHOOK_SECRET"):
-        return explicit
-    federation_secret = os.environ.get("SAMEN030_SECRET", DEV_SECRET)
-    return hmac.new(federation_secret.encode(), f"webhook:{partner}".encode(), hashlib.sha256).hexdigest()
 
 
 def signature(body: bytes, secret: str) -> str:
@@ -35,9 +25,11 @@ def verify(body: bytes, header: str | None, secret: str) -> bool:
 def post_webhook(delivery: dict, session: requests.Session | None = None) -> None:
     """`delivery`: a deliveries row (id, event_id, partner, recipient = URL, body = JSON). Raises
     unless the receiver answers 2xx."""
+    if (secret := webhook_secret(delivery["partner"])) is None:
+        raise NoWebhookSecret(missing_secret_reason(delivery["partner"]))
     body = delivery["body"].encode("utf-8")
     headers = {"Content-Type": "application/json", "User-Agent": "samen030-notifier",
-               "X-Samen030-Signature": signature(body, webhook_secret(delivery["partner"])),
+               "X-Samen030-Signature": signature(body, secret),
                "X-Samen030-Delivery": delivery["id"], "X-Samen030-Event": delivery["event_id"]}
     response = (session or requests).post(delivery["recipient"], data=body, headers=headers,
                                           timeout=TIMEOUT, allow_redirects=False)
@@ -47,3 +39,7 @@ def post_webhook(delivery: dict, session: requests.Session | None = None) -> Non
 
 class WebhookRefused(RuntimeError):
     pass
+
+
+class NoWebhookSecret(RuntimeError):
+    """Trying again cannot help until the operator gives the partner a secret."""

@@ -41,6 +41,7 @@ def main(argv: list[str] | None = None) -> None:
     notes = commands.add_parser("notifications", help="the notifier's deliveries (all, or --failed); --retry failed ones")
     notes.add_argument("--failed", action="store_true")
     notes.add_argument("--retry", nargs="*", metavar="ID", help="these failed deliveries (or all) once more")
+    notes.add_argument("--webhook-secret", metavar="PARTNER", help="print the partner's webhook secret to hand over")
     commands.add_parser("projector", help="keep the gateway's read model up to date from all partners")
 
     nats = commands.add_parser("nats", help="run the embedded nats-server with JetStream")
@@ -175,8 +176,10 @@ def cmd_smtp_sink(args) -> None:
 
 
 def cmd_notifications(args) -> None:
-    from samen030.notifier.commands import format_deliveries, list_deliveries, retry_deliveries
-    if args.retry is not None:
+    from samen030.notifier.commands import format_deliveries, list_deliveries, print_webhook_secret, retry_deliveries
+    if args.webhook_secret:
+        print_webhook_secret(args.webhook_secret)
+    elif args.retry is not None:
         print(f"{retry_deliveries(args.retry or None)} failed deliveries will be tried again")
     else:
         print(format_deliveries(list_deliveries("failed" if args.failed else None)))

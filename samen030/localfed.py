@@ -18,6 +18,7 @@ from samen030.kernel.auth import issue_token
 from samen030.kernel.config import load_federation, port_of, var_dir
 from samen030.kernel.natsserver import wait_for_port
 from samen030.notifier.mail import smtp_url
+from samen030.notifier.webhook_secrets import ensure_webhook_secrets, secrets_file
 
 
 PR_SET_PDEATHSIG = 1
@@ -83,6 +84,7 @@ def run_local_federation(load_demo_data: bool = True) -> None:
     var = var_dir()
     for partner in federation.partners:  # each partner signs with its own key, made on first start
         keys.create(partner)
+    ensure_webhook_secrets(federation.partners)  # each partner its own, for the notifier to sign its webhooks
     logs = var / "logs"
     logs.mkdir(exist_ok=True)
     supervisor = Supervisor(logs)
@@ -141,7 +143,8 @@ def _print_where_to_look(federation, urls, var) -> None:
              f"  NATS            {federation.nats_url}"]
     lines += [f"  {name:<32}{url}/{MAIN_RESOURCE[name.split()[1]]}" for name, url in urls.items()]
     lines += [f"  {'mails to coordinators':<32}{var / 'mail'}/*.eml   (SMTP sink at {smtp_url()})",
-              f"  {'failed notifications':<32}samen030 notifications --failed"]
+              f"  {'failed notifications':<32}samen030 notifications --failed",
+              f"  {'webhook secrets':<32}{secrets_file()}   (one partner's: samen030 notifications --webhook-secret P)"]
     lines += ["", f"  coordinator tokens: {var / 'tokens.json'} (12 h; `samen030 token --partner P` for a new one)",
               f"  partners' keys:     {keys.keys_dir()}   logs: {var / 'logs'}", "  Ctrl-C stops everything.", ""]
     print("\n".join(lines), flush=True)

@@ -25,11 +25,11 @@ def referral_received(partner: str, from_partner: str, **extra):
     return new_event(partner, "requests", "request", "received", data["request_id"], data)
 
 
-def referral_outcome(received_event, accepted: bool):
-    """B accepts or declines the referral it received in `received_event`."""
+def referral_outcome(received_event, accepted: bool, **extra):
+    """B accepts or declines the referral it received in `received_event`; `extra` changes its data."""
     data = {**received_event.data, "action": "accept" if accepted else "decline",
             "status": "accepted" if accepted else "declined", "previous_status": "received", "version": 2,
-            "at": datetime.now(timezone.utc).isoformat()}
+            "at": datetime.now(timezone.utc).isoformat(), **extra}
     return new_event(received_event.partner, "requests", "request", "changed", data["request_id"], data)
 
 
@@ -52,3 +52,9 @@ def overdue(partner: str, request_id=None):
 def intake_received(partner: str):
     data = request_data()
     return new_event(partner, "requests", "request", "received", data["request_id"], data)
+
+
+def handover(partner: str, from_partner: str):
+    """One referral from `from_partner` to `partner` as both record it: (its referral.sent, the request.received)."""
+    received = referral_received(partner, from_partner)
+    return referral_sent(from_partner, received), received

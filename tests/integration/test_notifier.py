@@ -6,129 +6,18 @@ import os
 import signal
 import subprocess
 import sys
-import threading
 import time
 import uuid
 
-import nats
-import pytest
-from sqlalchemy import func, select
-from werkzeug.serving import make_server
-from werkzeug.wrappers import Request, Response
-
-from samen030.kernel.bus import ensure_stream, stream_name
-from samen030.kernel.config import load_federation
 from samen030.kernel.consumer import consume
-from samen030.kernel.natsserver import free_port
 from samen030.notifier.commands import format_deliveries, list_deliveries, retry_deliveries
-from samen030.notifier.sender import Policy
-from samen030.notifier.smtp_sink import start_smtp_sink
-from samen030.notifier.subscriber import DURABLE, Notifier, NotifierProjection
-from samen030.notifier.tables import deliveries, metadata
+from samen030.notifier.subscriber import Notifier, NotifierProjection
 from samen030.notifier.webhooks import verify, webhook_secret
-from samen030.notifier.worker import serve
 from tests.federation import eventually
-from tests.notifier_events import (intake_received, overdue, referral_outcome, referral_received,
+from tests.notifier_events import (handover, intake_received, overdue, referral_outcome, referral_received,
                                    referral_sent)
-from tests.pipeline import publish_raw, run_async, run_until
-
-A, B, C = "wijkinformatiepunt", "zorgbelang", "powerbypeers"  # C has neither addresses nor a webhook
-FAST = Policy(first_retry=0.2, max_retry=5, max_attempts=4, lease=30, poll=0.05)
-
-
-class Hooks:
-    """A webhook receiver on a free port: answers each path from a plan of status codes, then 200."""
-
-    def __init__(self):
-        self.calls, self.plans, self.always = [], {}, {}
-        self.server = make_server("127.0.0.1", 0, self.app, threaded=True)
-        self.url = f"http://127.0.0.1:{self.server.port}"
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-
-    def app(self, environ, start_response):
-        request = Request(environ)
-        plan = self.plans.setdefault(request.path, [])
-        status = plan.pop(0) if plan else self.always.get(request.path, 200)
-        self.calls.append({"path": request.path, "headers": dict(request.headers), "body": request.get_data(),
-                           "status": status, "at": time.monotonic()})
-        return Response("ok" if status < 300 else "nope", status=status)(environ, start_response)
-
-    def to(self, path: str) -> list[dict]:
-        return [c for c in self.calls if c["path"] == path]
-
-
-@pytest.fixture
-def world(own_nats, databases, tmp_path, monkeypatch):
-    hooks = Hooks()
-    ports = {p: free_port() for p in (A, B)}
-    path = tmp_path / "federation.toml"
-    path.write_text(f"""
-[federation]
-nats_url = "{own_nats.url}"
-[partners.{A}]
-name = "Stichting Wijkinformatiepunt Utrecht"
-services = {{ requests = "http://127.0.0.1:{ports[A]}" }}
-notify = {{ email = ["coordinatoren@wip.samen030.test"], webhook = "{hooks.url}/wip" }}
-[partners.{B}]
-name = "Zorgbelang Gelderland / Utrecht"
-services = {{ requests = "http://127.0.0.1:{ports[B]}" }}
-notify = {{ email = ["coordinatoren@zb.samen030.test"], webhook = "{hooks.url}/zb" }}
-[partners.{C}]
-name = "Power by Peers"
-services = {{ requests = "http://127.0.0.1:{free_port()}" }}
-""")
-    monkeypatch.setenv("SAMEN030_FEDERATION", str(path))
-    monkeypatch.setenv("NATS_URL", own_nats.url)
-    smtp_port = free_port()
-    monkeypatch.setenv("SAMEN030_SMTP_URL", f"smtp://127.0.0.1:{smtp_port}")
-    controller, sink = start_smtp_sink(smtp_port, tmp_path / "mail")
-    world = World(own_nats.url, load_federation(), databases.open("city", "notifier", metadata), sink, hooks,
-                  databases, tmp_path)
-    yield world
-    controller.stop()
-    hooks.server.shutdown()
-
-
-class World:
-    def __init__(self, nats_url, federation, db, sink, hooks, databases, tmp_path):
-        self.nats_url, self.federation, self.db, self.sink, self.hooks = nats_url, federation, db, sink, hooks
-        self.databases, self.tmp_path = databases, tmp_path
-
-    def run(self, condition, timeout=20.0):
-        run_async(run_until(lambda stop: serve(stop, federation=self.federation, nats_url=self.nats_url,
-                                               db=self.db, policy=FAST, max_age=None), condition, timeout))
-
-    def count(self, **where) -> int:
-        with self.db.connect() as conn:
-            return conn.execute(select(func.count()).select_from(deliveries).where(
-                *(deliveries.c[k] == v for k, v in where.items()))).scalar()
-
-    def mails(self, subject_start: str = "") -> list:
-        return [m for m in list(self.sink.received) if m["Subject"].startswith(subject_start)]
-
-
-def publish(nats_url: str, *events) -> None:
-    async def go():
-        nc = await nats.connect(nats_url)
-        try:
-            js = nc.jetstream()
-            for partner in {e.partner for e in events}:
-                await ensure_stream(js, partner)
-            for event in events:
-                await js.publish(event.nats_subject, event.to_json(), headers=event.headers(), timeout=5)
-        finally:
-            await nc.close()
-    run_async(go())
-
-
-def consumer_state(nats_url: str, partner: str):
-    async def go():
-        nc = await nats.connect(nats_url)
-        try:
-            return await nc.jetstream().consumer_info(stream_name(partner), DURABLE)
-        finally:
-            await nc.close()
-    return run_async(go())
+from tests.notifier_world import A, B, C, FAST, consumer_state, publish, republish, world  # noqa: F401 (world: a fixture)
+from tests.pipeline import run_async, run_until
 
 
 def test_referrals_their_outcomes_and_reminders_reach_the_right_coordinators(world):
@@ -138,8 +27,10 @@ def test_referrals_their_outcomes_and_reminders_reach_the_right_coordinators(wor
     # A's referral is seen before B answers it (streams are consumed side by side, in no set order)
     publish(world.nats_url, referral_sent(A, arrived, a_request), arrived)
     world.run(lambda: world.count(status="sent") == 2)
-    publish(world.nats_url, referral_outcome(arrived, True), declined_one, referral_outcome(declined_one, False),
-            overdue(B), intake_received(B), referral_received(C, B), overdue(C))  # C has nobody to tell
+    to_c = referral_received(C, B)
+    publish(world.nats_url, referral_sent(A, declined_one), referral_outcome(arrived, True), declined_one,
+            referral_outcome(declined_one, False), overdue(B), intake_received(B), referral_sent(B, to_c), to_c,
+            overdue(C))  # C has nobody to tell
     world.run(lambda: world.count(status="sent") == 10)
 
     b_requests = world.federation.partner(B).url("requests")
@@ -165,7 +56,7 @@ def test_referrals_their_outcomes_and_reminders_reach_the_right_coordinators(wor
         partner = B if call["path"] == "/zb" else A
         payload = json.loads(call["body"])
         assert verify(call["body"], call["headers"]["X-Samen030-Signature"], webhook_secret(partner))
-        assert not verify(call["body"], call["headers"]["X-Samen030-Signature"], webhook_secret(C))
+        assert not verify(call["body"], call["headers"]["X-Samen030-Signature"], webhook_secret(A if partner == B else B))
         assert not verify(call["body"], call["headers"]["X-Samen030-Signature"], "not-the-secret")
         assert payload["delivery_id"] == call["headers"]["X-Samen030-Delivery"]
         assert payload["event_id"] == call["headers"]["X-Samen030-Event"] and payload["partner"] == partner
@@ -180,8 +71,8 @@ def test_referrals_their_outcomes_and_reminders_reach_the_right_coordinators(wor
 def test_a_failing_webhook_is_retried_with_backoff_and_one_that_keeps_failing_is_kept(world):
     world.hooks.plans["/zb"] = [500, 500]  # down twice, then up
     world.hooks.always["/wip"] = 503  # never up
-    arrived = referral_received(B, A)
-    publish(world.nats_url, arrived, referral_outcome(arrived, True))
+    sent, arrived = handover(B, A)
+    publish(world.nats_url, sent, arrived, referral_outcome(arrived, True))
     world.run(lambda: world.count(channel="webhook", status="sent") == 1
               and world.count(channel="webhook", status="failed") == 1)
 
@@ -207,15 +98,15 @@ def test_a_failing_webhook_is_retried_with_backoff_and_one_that_keeps_failing_is
 
 
 def test_restarts_and_duplicates_lose_nothing_and_double_nothing(world):
-    first = [referral_received(B, A) for _ in range(3)]
-    publish(world.nats_url, *first)
+    first = [handover(B, A) for _ in range(3)]
+    publish(world.nats_url, *(e for pair in first for e in pair))
     world.run(lambda: world.count(status="sent") == 6)  # 3 mails, 3 webhooks; then stopped
 
     # stopped: more events come, one of them twice, and one old one again (a republish after the
     # broker's duplicate window: same event id, new message id)
-    later = [referral_received(B, A) for _ in range(3)]
-    publish(world.nats_url, *later, later[0])
-    run_async(publish_raw(world.nats_url, first[1].nats_subject, first[1].to_json(), str(uuid.uuid4())))
+    later = [handover(B, A) for _ in range(3)]
+    publish(world.nats_url, *(e for pair in later for e in pair), later[0][1])
+    republish(world.nats_url, *first[1])
 
     # a consumer that dies after committing deliveries, before any was sent
     async def consumer_only(stop):
@@ -237,8 +128,7 @@ def test_a_killed_notifier_process_loses_nothing(world):
     env = {**os.environ, **world.databases.env(), "SAMEN030_NOTIFY_POLL": "0.05",
            "SAMEN030_NOTIFY_LEASE": "1", "SAMEN030_VAR": str(world.tmp_path / "var")}
     code = "from samen030.notifier.commands import run_notifier; run_notifier()"
-    events = [referral_received(B, A) for _ in range(30)]
-    publish(world.nats_url, *events)
+    publish(world.nats_url, *(e for _ in range(30) for e in handover(B, A)))
     proc = subprocess.Popen([sys.executable, "-c", code], env=env, stdout=subprocess.DEVNULL,
                             stderr=open(world.tmp_path / "notifier.log", "ab"))
     try:
