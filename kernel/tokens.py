@@ -110,21 +110,21 @@ def issuer_key(issuer: str, kid: str, federation: Federation, own_partner: str):
     except ConfigError as exc:
         raise InvalidToken(f"the keys of {issuer} are not published: {exc}") from None
     try:
-        return _published_keys(url).get_signing_key(kid).key
+        return _published_keys(issuer, url).get_signing_key(kid).key
     except jwt.PyJWKClientConnectionError:
         raise InvalidToken(f"the keys of {issuer} cannot be fetched now ({url})") from None
     except jwt.PyJWKClientError:
         raise InvalidToken(f"{issuer} publishes no key {kid!r}") from None
 
 
-_clients: dict[str, jwt.PyJWKClient] = {}
+_clients: dict[tuple[str, str], jwt.PyJWKClient] = {}
 _clients_lock = threading.Lock()
 
 
-def _published_keys(url: str) -> jwt.PyJWKClient:
+def _published_keys(issuer: str, url: str) -> jwt.PyJWKClient:
     with _clients_lock:
-        if url not in _clients:
-            _clients[url] = jwt.PyJWKClient(url, lifespan=float(os.environ.get("SAMEN030_JWKS_CACHE_SECONDS", 300)),
+        if (issuer, url) not in _clients:
+            _clients[(issuer, url)] = jwt.PyJWKClient(url, lifespan=float(os.environ.get("SAMEN030_JWKS_CACHE_SECONDS", 300)),
                                             cooldown_duration=float(os.environ.get("SAMEN030_JWKS_REFRESH_SECONDS", 30)),
                                             timeout=2.0)
-        return _clients[url]
+        return _clients[(issuer, url)]

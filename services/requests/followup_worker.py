@@ -1,6 +1,7 @@
 """A partner's follow-up worker (`samen030 followup --partner P`): applies other partners' answers
 to this partner's referrals as they arrive on the bus, and reports requests whose first-contact
-deadline passed (one `request.overdue` event each, which the notifier turns into a reminder); erases
+deadline passed (one `request.overdue` event each, which the notifier turns into a reminder); takes
+back referral handovers that could not be completed (referrals.withdraw_unfinished); erases
 the requests of its partner's erased members and the copies of requests other partners erased
 (erasures.py)."""
 import asyncio
@@ -18,7 +19,7 @@ from samen030.kernel.workers import wait_or_stop
 from .erasures import MEMBER_ERASED, REQUEST_ERASED, erasures_projection
 from .events import overdue_event
 from .help_requests import overdue_clause, request_of
-from .referrals import apply_answer
+from .referrals import apply_answer, withdraw_unfinished
 from .tables import applied_events, help_requests, outbox
 
 ANSWERS = "requests.request.changed"  # the subjects read from other partners' streams
@@ -51,8 +52,10 @@ async def run_followup(db: Database, partner: str, others: list[str], nats_url: 
             try:
                 if count := await asyncio.to_thread(report_overdue, db, partner):
                     log.info("%s: %d request(s) past their first-contact deadline", partner, count)
+                if count := await asyncio.to_thread(withdraw_unfinished, db, partner):
+                    log.info("%s: %d unfinished referral handover(s) taken back", partner, count)
             except Exception:
-                log.exception("%s: reporting overdue requests failed; trying again", partner)
+                log.exception("%s: reporting overdue requests or taking back handovers failed; trying again", partner)
             await wait_or_stop(stop, every)
 
     erasures = erasures_projection(db, partner)
