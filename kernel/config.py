@@ -24,6 +24,7 @@ class Partner:
     notify_email: tuple[str, ...] = ()  # the coordinators' shared mailbox(es) the notifier writes to
     webhook: str | None = None  # the partner's webhook, if it configured one
     jwks: str | None = None  # where its public keys are published, when not at its services
+    listen: dict[str, int] = field(default_factory=dict)  # ports its services bind, when not their URLs' (behind a proxy)
 
     def url(self, service: str) -> str:
         try:
@@ -48,6 +49,7 @@ class Federation:
     nats_url: str
     partners: dict[str, Partner]
     source: Path
+    gateway_listen: int | None = None  # the port the gateway binds, when not its URL's
 
     def partner(self, partner_id: str) -> Partner:
         try:
@@ -87,14 +89,16 @@ def load_federation(path: Path | None = None) -> Federation:
         notify = spec.get("notify", {})
         webhook = env.get(f"SAMEN030_{pid.upper()}_WEBHOOK_URL", notify.get("webhook"))
         jwks = env.get(f"SAMEN030_{pid.upper()}_JWKS_URL", spec.get("jwks_url"))
+        listen = {service: int(port) for service, port in spec.get("listen", {}).items()}
         partners[pid] = Partner(pid, spec.get("name", pid), services, spec.get("description", ""),
-                                tuple(notify.get("email", ())), webhook or None, jwks or None)
+                                tuple(notify.get("email", ())), webhook or None, jwks or None, listen)
     fed = raw.get("federation", {})
     return Federation(
         gateway_url=env.get("SAMEN030_GATEWAY_URL", fed.get("gateway_url", "http://127.0.0.1:8080")).rstrip("/"),
         nats_url=env.get("NATS_URL", fed.get("nats_url", "nats://127.0.0.1:4250")),
         partners=partners,
         source=path,
+        gateway_listen=fed.get("gateway_listen"),
     )
 
 

@@ -113,7 +113,8 @@ def cmd_serve(args) -> None:
     from samen030.kernel.server import serve
     from samen030.registry import service_app
     federation = load_federation()
-    port = args.port or port_of(federation.partner(args.partner).url(args.service))
+    partner = federation.partner(args.partner)
+    port = args.port or partner.listen.get(args.service) or port_of(partner.url(args.service))
     serve(service_app(args.service, args.partner), port, workers=args.workers, threads=args.threads)
 
 
@@ -121,7 +122,7 @@ def cmd_gateway(args) -> None:
     from samen030.gateway.app import create_app
     from samen030.kernel.server import serve
     federation = load_federation()
-    serve(create_app(federation=federation), args.port or port_of(federation.gateway_url),
+    serve(create_app(federation=federation), args.port or federation.gateway_listen or port_of(federation.gateway_url),
           workers=args.workers, threads=args.threads)
 
 

@@ -10,18 +10,23 @@ from pathlib import Path
 
 import requests
 
-from samen030.kernel.config import REPO_ROOT
+from samen030.kernel.config import REPO_ROOT, port_of
 from samen030.kernel.natsserver import free_port
+from tests.recording_proxy import RecordingProxy
 
 
 def write_federation(path: Path, partners: list[str] | None = None, nats_url: str | None = None,
-                     services: tuple[str, ...] = ("directory",)) -> dict:
+                     services: tuple[str, ...] = ("directory",), listen: dict | None = None) -> dict:
     """A copy of deploy/federation.toml on free ports; returns {partner: directory URL, ...,
-    "<partner> <service>": URL for every service}."""
+    "<partner> <service>": URL for every service}. With `listen` (a dict to fill), each service and the
+    gateway bind a port of their own behind their URL, `listen[name]`, for a proxy in between."""
     shipped = tomllib.loads((REPO_ROOT / "deploy" / "federation.toml").read_text())
     partners = partners or list(shipped["partners"])
     urls = {"gateway": f"http://127.0.0.1:{free_port()}", "nats": nats_url or f"nats://127.0.0.1:{free_port()}"}
     lines = ["[federation]", f'gateway_url = "{urls["gateway"]}"', f'nats_url = "{urls["nats"]}"']
+    if listen is not None:
+        listen["gateway"] = free_port()
+        lines.append(f"gateway_listen = {listen['gateway']}")
     for partner in partners:
         for service in services:
             urls[f"{partner} {service}"] = f"http://127.0.0.1:{free_port()}"
@@ -29,17 +34,24 @@ def write_federation(path: Path, partners: list[str] | None = None, nats_url: st
         listed = ", ".join(f'{service} = "{urls[f"{partner} {service}"]}"' for service in services)
         lines += [f"[partners.{partner}]", f'name = "{shipped["partners"][partner]["name"]}"',
                   f"services = {{ {listed} }}", f'notify = {{ email = ["coordinatoren@{partner}.samen030.test"] }}']
+        if listen is not None:
+            listen.update({f"{partner} {service}": free_port() for service in services})
+            lines.append("listen = { " + ", ".join(f"{s} = {listen[f'{partner} {s}']}" for s in services) + " }")
     path.write_text("\n".join(lines) + "\n")
     return urls
 
 
 @contextmanager
 def running_federation(request, workdir: Path, partners: list[str] | None = None,
-                       services: tuple[str, ...] = ("directory",)):
+                       services: tuple[str, ...] = ("directory",), proxies: list | None = None):
     """`samen030 run --no-demo` on a federation file of its own, on SQLite or (request.param
     "postgresql") PostgreSQL schemas of its own, with its own SMTP sink; yields (urls, process).
-    Stopped with Ctrl-C (SIGINT) at the end if a test did not do so itself."""
-    urls = write_federation(workdir / "federation.toml", partners, services=services)
+    Stopped with Ctrl-C (SIGINT) at the end if a test did not do so itself. With `proxies` (a list to
+    fill), a RecordingProxy stands in front of every service and the gateway."""
+    listen = {} if proxies is not None else None
+    urls = write_federation(workdir / "federation.toml", partners, services=services, listen=listen)
+    for name, port in (listen or {}).items():
+        proxies.append(RecordingProxy(name, port_of(urls[name]), port))
     env = {**os.environ, "SAMEN030_FEDERATION": str(workdir / "federation.toml"), "SAMEN030_VAR": str(workdir / "var"),
            "SAMEN030_SMTP_URL": f"smtp://127.0.0.1:{free_port()}"}
     env.pop("NATS_URL", None)
@@ -63,6 +75,8 @@ def running_federation(request, workdir: Path, partners: list[str] | None = None
             except subprocess.TimeoutExpired:
                 os.killpg(proc.pid, signal.SIGKILL)
         log.close()
+        for proxy in proxies or []:
+            proxy.stop()
         if request.param == "postgresql":
             drop_schemas(env["DATABASE_URL"], schema_prefix)
 

@@ -1,11 +1,13 @@
 """A resident's question through the running federation (`samen030 run`: embedded nats-server, the
 partners' directory, requests and members services, relays, follow-up workers, gateway, projector),
-spoken to over HTTP only, while a listener on the bus records every message that passes."""
+spoken to over HTTP only, while a listener on the bus records every message that passes and a
+recording proxy in front of every service and the gateway records every request between them."""
 import asyncio
 import email
 import email.policy
 import threading
 
+import jwt
 import nats
 import pytest
 import requests
@@ -20,6 +22,7 @@ RESIDENT = {"name": "Henk Verhoeven", "phone": "06 55512345", "email": "henk.ver
             "address": "Kanaleneiland Zuid 118"}
 QUESTION_TEXT = ("Sinds mijn vrouw is overleden zit ik veel alleen thuis aan de Kanaleneiland Zuid 118; "
                  "ik wil graag praten met iemand die dit ook heeft meegemaakt.")
+INTRUDER = "samen030-test-intruder"
 OFFER = {"name": "Lotgenotengroep rouw", "description": "Samen praten over verlies, met ervaringsdeskundigen.",
          "category": "lichte-zorg", "terms": ["ervaringsdeskundigen"], "buurt": "BU03440832"}
 
@@ -52,10 +55,10 @@ class BusListener:
 
 @pytest.fixture(scope="module", params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
 def city(request, tmp_path_factory):
-    workdir = tmp_path_factory.mktemp("journeys")
-    with running_federation(request, workdir, [A, B], ("directory", "requests", "members")) as (urls, _proc):
+    workdir, proxies = tmp_path_factory.mktemp("journeys"), []
+    with running_federation(request, workdir, [A, B], ("directory", "requests", "members"), proxies) as (urls, _proc):
         listener = BusListener(credentials_url(urls["nats"], ADMIN_USER, workdir / "var" / "nats")).start()
-        yield urls, listener, workdir
+        yield urls, listener, workdir, proxies
         listener.stop()
 
 
@@ -72,7 +75,7 @@ def at(urls, partner, service):
 
 @pytest.fixture(scope="module")
 def offer(city):
-    urls, _listener, _workdir = city
+    urls, _listener, _workdir, _proxies = city
     created = call("POST", f"{at(urls, B, 'directory')}/offers", B, OFFER)
     eventually(lambda: requests.get(f"{urls['gateway']}/api/v1/offers/{created['id']}", timeout=5).ok, timeout=30)
     return created
@@ -90,7 +93,7 @@ def status_at(urls, partner, request_id):
 
 
 def test_with_consent_referred_accepted_resolved_and_counted(city, offer):
-    urls, _listener, _workdir = city
+    urls, _listener, _workdir, _proxies = city
     request = take_in(urls, [{"purpose": "share_for_referral", "how": "mondeling"},
                              {"purpose": "contact_phone", "how": "mondeling"}])
     base = f"{at(urls, A, 'requests')}/requests/{request['id']}"
@@ -122,7 +125,7 @@ def test_with_consent_referred_accepted_resolved_and_counted(city, offer):
 
 
 def test_without_consent_only_the_anonymous_question_travels(city, offer):
-    urls, _listener, _workdir = city
+    urls, _listener, _workdir, _proxies = city
     request = take_in(urls, [])
     base = f"{at(urls, A, 'requests')}/requests/{request['id']}"
     call("POST", f"{base}/triage", A)
@@ -135,7 +138,7 @@ def test_without_consent_only_the_anonymous_question_travels(city, offer):
 
 
 def test_coordinators_were_told_by_mail_in_dutch(city):
-    urls, _listener, workdir = city
+    urls, _listener, workdir, _proxies = city
 
     def mails():
         """two referrals arrived at B; A heard of one acceptance and one refusal"""
@@ -155,15 +158,15 @@ def test_coordinators_were_told_by_mail_in_dutch(city):
 
 
 def test_partner_b_cannot_see_partner_as_requests(city):
-    urls, _listener, _workdir = city
-    listing = requests.get(f"{at(urls, A, 'requests')}/requests",
-                           headers={"Authorization": f"Bearer {issue_token(B, 'coordinator', 'b')}"}, timeout=5)
-    assert listing.status_code == 403
+    urls, _listener, _workdir, _proxies = city
+    listing = requests.get(f"{at(urls, A, 'requests')}/requests", timeout=5, headers={
+        "Authorization": f"Bearer {issue_token(B, 'coordinator', 'b')}", "User-Agent": INTRUDER})
+    assert listing.status_code == 401  # B's token is not meant for A's services
 
 
 def test_nothing_personal_passed_on_the_bus(city):
     """Runs after the journeys (pytest keeps the file's order)."""
-    urls, listener, _workdir = city
+    urls, listener, _workdir, _proxies = city
     eventually(lambda: any(s.endswith("requests.request.changed") for s, _d in listener.messages), timeout=10)
     assert any(s.endswith("requests.referral.sent") for s, _d in listener.messages)
     words = [RESIDENT["name"], "Verhoeven", RESIDENT["phone"], "0655512345", RESIDENT["email"], RESIDENT["address"],
@@ -174,3 +177,34 @@ def test_nothing_personal_passed_on_the_bus(city):
         if subject.startswith("samen030."):  # the events (not the broker's API traffic, which names consumers)
             found = personal_data_in(text) if ".requests." in subject else personal_values_in(text)  # offers have names
             assert not found, (subject, found, text[:300])
+
+
+def test_no_coordinator_token_left_its_partner_and_none_reached_the_gateways_reads(city):
+    """Runs after the journeys: every request the proxies saw between the services, the gateway and
+    the test (which acts as each partner's coordinator, at that partner's own services only)."""
+    _urls, listener, _workdir, proxies = city
+    seen = [record for proxy in proxies for record in proxy.seen]
+    assert {label.split()[-1] for label, *_ in seen} >= {"gateway", "requests", "members", "directory"}
+    assert [r for r in seen if r[-1] == INTRUDER]  # the proxies did see what the test sent
+    service_calls = []
+    for label, method, path, authorization, user_agent in seen:
+        if user_agent == INTRUDER:  # the test trying B's token at A on purpose (refused above)
+            continue
+        if label == "gateway":
+            if method == "GET":
+                assert authorization is None, (method, path)  # the gateway's reads are public: no token goes there
+            continue
+        if authorization is None:
+            continue
+        partner, service = label.split()
+        claims = jwt.decode(authorization.removeprefix("Bearer "), options={"verify_signature": False})
+        if "scope" in claims:
+            service_calls.append((claims["iss"], partner, claims["scope"]))
+            assert claims["aud"] == f"samen030:{partner}:{service}" and claims["exp"] - claims["iat"] <= 60, claims
+            assert "role" not in claims
+        else:  # a person's token reaches only its own partner's services
+            assert claims["iss"] == partner, (label, method, path, claims)
+    assert (A, B, "referral.handover") in service_calls
+    assert (A, A, "volunteers.suggest") in service_calls  # the suggestions asked A's own members service
+    for subject, data in listener.messages:
+        assert b"eyJ" not in data and b"Bearer" not in data, subject  # no token ever on the bus
