@@ -5,6 +5,7 @@ from flask import Response, current_app, request
 from flask_smorest import Blueprint, abort
 
 from samen030.kernel.config import ConfigError
+from samen030.kernel.web import existing_id
 
 blp = Blueprint("writes", __name__, url_prefix="/api/v1/partners",
                 description="Writes, forwarded to the owning partner's service")
@@ -22,7 +23,7 @@ def create_offer(partner):
 @blp.doc(security=[{"bearer": []}])
 def update_offer(partner, offer_id):
     """Change a partner's offer (forwarded to its directory)"""
-    return _forward(partner, "directory", f"/offers/{offer_id}")
+    return _forward(partner, "directory", f"/offers/{existing_id(offer_id, 'offer')}")  # an id, never a path or query
 
 
 def _forward(partner_id: str, service: str, path: str) -> Response:

@@ -101,3 +101,28 @@ def test_writes_to_an_unreachable_partner_fail_fast(gateway, auth_header):
     assert response.status_code == 503 and "not reachable" in response.json["message"]
     assert time.monotonic() - started < 3
     assert client.post("/api/v1/partners/nobody/offers", json={}).status_code == 404
+
+
+def test_a_forwarded_write_names_only_an_offer_of_the_owner(databases, monkeypatch, auth_header):
+    """The offer id from the URL goes into the owner's URL: anything but an offer id is refused before."""
+    from tests.recording_proxy import RecordingProxy
+    owner = RecordingProxy("krachtstation directory", free_port(), free_port())  # records, answers 502
+    federation = Federation("http://127.0.0.1:8080", "nats://127.0.0.1:4250", {"krachtstation": Partner(
+        "krachtstation", "Krachtstation", {"directory": f"http://127.0.0.1:{owner.port}"})}, source=None)
+    if schema := databases.schema("city", "gateway"):
+        monkeypatch.setenv("DATABASE_SCHEMA", schema)
+    app = create_app(databases.url("city", "gateway"), federation, {"TESTING": True})
+    databases.opened.append(app.extensions["samen030.db"])
+    client, headers = app.test_client(), auth_header("krachtstation")
+    try:
+        for smuggled, status in (("abc%3Fdry_run=1%23", 404), ("..%2F..%2Fadmin", 404), ("x%2Fwithdraw", 404),
+                                 ("%00", 400)):
+            response = client.patch(f"/api/v1/partners/krachtstation/offers/{smuggled}", json={"version": 1},
+                                    headers=headers)
+            assert response.status_code == status, (smuggled, response.json)
+        assert owner.seen == []
+        offer_id = str(uuid.uuid4())
+        client.patch(f"/api/v1/partners/krachtstation/offers/{offer_id}", json={"version": 1}, headers=headers)
+        assert [(method, path) for _l, method, path, *_ in owner.seen] == [("PATCH", f"/offers/{offer_id}")]
+    finally:
+        owner.stop()
