@@ -11,7 +11,8 @@ from samen030.kernel.database import Database
 from samen030.kernel.events import Event
 
 from .help_requests import nothing_to_keep, apply_referral, apply_request
-from .readmodel import applied_events, members, offers, opening_hours, partner_status, places, volunteer_consents
+from .member_events import apply_counts, apply_earlier_member, apply_erased, apply_listed, apply_unlisted
+from .readmodel import applied_events, offers, opening_hours, partner_status, places
 from .search_index import index_offer
 
 DURABLE = "gateway-readmodel"
@@ -78,53 +79,17 @@ def _with_freshness(handler):
     return apply
 
 
-def apply_member(conn: Connection, event: Event) -> None:
-    data = event.data
-    row = {"id": data["member_id"], "partner": event.partner, "kind": data["kind"], "wijk": data.get("wijk"),
-           "membership_status": data["membership_status"], "skills": ",".join(data.get("skills", [])),
-           "version": data["version"], "buurt": data.get("buurt"), "languages": ",".join(data.get("languages", ["nl"])),
-           "availability": data.get("availability", [])}
-    current = conn.execute(select(members.c.partner, members.c.version, members.c.erased)
-                           .where(members.c.id == row["id"])).first()
-    if current is None:
-        conn.execute(insert(members).values(row))
-    elif current.partner == event.partner and current.version < row["version"] and not current.erased:
-        conn.execute(update(members).where(members.c.id == row["id"]).values(row))
-
-
-def apply_member_erased(conn: Connection, event: Event) -> None:
-    """The person is gone; the count stays (kind, wijk), the profile goes."""
-    member_id = event.data["member_id"]
-    conn.execute(update(members).where(members.c.id == member_id, members.c.partner == event.partner)
-                 .values(erased=True, skills="", buurt=None, languages="", availability=[]))
-    conn.execute(delete(volunteer_consents).where(volunteer_consents.c.member_id == member_id,
-                                                  volunteer_consents.c.partner == event.partner))
-
-
-def apply_consent(conn: Connection, event: Event) -> None:
-    """Only the consent to appear in other partners' volunteer suggestions matters here."""
-    data = event.data
-    if data["purpose"] != "volunteer_suggestions":
-        return
-    withdrawn = event.type.endswith(".withdrawn.v1")
-    current = conn.execute(select(volunteer_consents.c.partner).where(
-        volunteer_consents.c.consent_id == data["consent_id"])).first()
-    if current is None:
-        conn.execute(insert(volunteer_consents).values(consent_id=data["consent_id"], member_id=data["member_id"],
-                                                       partner=event.partner, withdrawn=withdrawn))
-    elif current.partner == event.partner and withdrawn:  # a withdrawal is final, whatever order they come in
-        conn.execute(update(volunteer_consents).where(volunteer_consents.c.consent_id == data["consent_id"])
-                     .values(withdrawn=True))
-
-
 HANDLERS = {
     "nl.samen030.directory.offer.created.v1": _with_freshness(apply_offer),
     "nl.samen030.directory.offer.updated.v1": _with_freshness(apply_offer),
-    "nl.samen030.members.member.registered.v1": _with_freshness(apply_member),
-    "nl.samen030.members.member.updated.v1": _with_freshness(apply_member),
-    "nl.samen030.members.member.erased.v1": _with_freshness(apply_member_erased),
-    "nl.samen030.members.consent.given.v1": _with_freshness(apply_consent),
-    "nl.samen030.members.consent.withdrawn.v1": _with_freshness(apply_consent),
+    "nl.samen030.members.member.listed.v1": _with_freshness(apply_listed),
+    "nl.samen030.members.member.unlisted.v1": _with_freshness(apply_unlisted),
+    "nl.samen030.members.member.erased.v1": _with_freshness(apply_erased),
+    "nl.samen030.members.counts.changed.v1": _with_freshness(apply_counts),
+    "nl.samen030.members.member.registered.v1": _with_freshness(apply_earlier_member),
+    "nl.samen030.members.member.updated.v1": _with_freshness(apply_earlier_member),
+    "nl.samen030.members.consent.given.v1": _with_freshness(nothing_to_keep),
+    "nl.samen030.members.consent.withdrawn.v1": _with_freshness(nothing_to_keep),
     "nl.samen030.requests.request.received.v1": _with_freshness(apply_request),
     "nl.samen030.requests.request.changed.v1": _with_freshness(apply_request),
     "nl.samen030.requests.referral.sent.v1": _with_freshness(apply_referral),

@@ -50,8 +50,32 @@ places = Table(  # where an offer is given, as far as events say: a buurt, or on
     Column("buurt", String(10)),  # None: online
 )
 
-members = Table(  # the partners' members as their events describe them: no personal data
-    "members", metadata,
+listed_volunteers = Table(  # other partners' volunteers who agreed to be suggested (member.listed): codes, no person
+    "listed_volunteers", metadata,
+    Column("id", String(36), primary_key=True),
+    Column("partner", String(32), nullable=False),
+    Column("sequence", Integer, nullable=False),  # of the last listing applied: a later one wins, whatever the order
+    Column("listed", Boolean, nullable=False),  # False: unlisted or erased; the row stays, without a profile
+    Column("erased", Boolean, nullable=False, default=False),  # for good
+    Column("buurt", String(10)),
+    Column("wijk", String(8)),
+    Column("skills", String(400), nullable=False, default=""),  # comma-separated taxonomy term codes
+    Column("languages", String(200), nullable=False, default=""),
+    Column("availability", JSON, nullable=False, default=list),  # [{byday, from, until}]
+    Index("listed_volunteers_by_wijk", "wijk", "listed"),
+)
+
+member_counts = Table(  # each partner's latest counts (counts.changed): the member figures
+    "member_counts", metadata,
+    Column("partner", String(32), primary_key=True),
+    Column("sequence", Integer, nullable=False),  # a later one wins, whatever the order
+    Column("counted_at", UTCDateTime, nullable=False),
+    Column("members", JSON, nullable=False),  # [{wijk, kind, count}]
+    Column("volunteer_capacity", JSON, nullable=False),  # [{wijk, category, volunteers}]
+)
+
+members = Table(  # every member as the earlier release's member events described them (member_figures.py):
+    "members", metadata,  # a partner's rows count until its first counts event, which removes them
     Column("id", String(36), primary_key=True),
     Column("partner", String(32), nullable=False),
     Column("kind", String(16), nullable=False),
@@ -60,18 +84,10 @@ members = Table(  # the partners' members as their events describe them: no pers
     Column("skills", String(400), nullable=False, default=""),  # comma-separated taxonomy term codes
     Column("erased", Boolean, nullable=False, default=False),
     Column("version", Integer, nullable=False),
-    # a volunteer's anonymous profile, for other partners' suggestions
+    # no longer kept: the profile (buurt, languages, availability) of members who may not have agreed
     Column("buurt", String(10)),
     Column("languages", String(200), nullable=False, default="nl"),
-    Column("availability", JSON, nullable=False, default=list),  # [{byday, from, until}]
-)
-
-volunteer_consents = Table(  # consents to appear in suggestions (purpose volunteer_suggestions), by id
-    "volunteer_consents", metadata,
-    Column("consent_id", String(36), primary_key=True),
-    Column("member_id", String(36), nullable=False, index=True),
-    Column("partner", String(32), nullable=False),
-    Column("withdrawn", Boolean, nullable=False, default=False),
+    Column("availability", JSON, nullable=False, default=list),
 )
 
 help_requests = Table(  # the partners' help requests as their events describe them: codes and times only

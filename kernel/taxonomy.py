@@ -80,5 +80,10 @@ CATEGORIES: dict[str, tuple[str, str]] = {t.code: (t.label_nl, t.label_en) for t
 TERMS_BY_ID: dict[str, Term] = {t.id: t for t in TERMS.values()}
 
 
+def categories_of(codes) -> set[str]:
+    """The categories the known term codes fall in (a category is its own)."""
+    return {TERMS[code].parent or code for code in codes if code in TERMS}
+
+
 def sub_terms(category: str) -> list[str]:
     return [t.code for t in TERMS.values() if t.parent == category]

@@ -8,9 +8,13 @@ from jsonschema import Draft202012Validator, FormatChecker
 EVENT_SCHEMAS = {
     "nl.samen030.directory.offer.created.v1": "directory.offer.v1.json",
     "nl.samen030.directory.offer.updated.v1": "directory.offer.v1.json",
+    "nl.samen030.members.member.listed.v1": "members.member.listed.v1.json",
+    "nl.samen030.members.member.unlisted.v1": "members.member.unlisted.v1.json",
+    "nl.samen030.members.member.erased.v1": "members.member.erased.v1.json",
+    "nl.samen030.members.counts.changed.v1": "members.counts.v1.json",
+    # no longer published (every member, whatever their consent); still read where they wait on a stream
     "nl.samen030.members.member.registered.v1": "members.member.v1.json",
     "nl.samen030.members.member.updated.v1": "members.member.v1.json",
-    "nl.samen030.members.member.erased.v1": "members.member.erased.v1.json",
     "nl.samen030.members.consent.given.v1": "members.consent.v1.json",
     "nl.samen030.members.consent.withdrawn.v1": "members.consent.v1.json",
     "nl.samen030.requests.request.received.v1": "requests.request.v1.json",

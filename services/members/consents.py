@@ -1,17 +1,18 @@
 """Consents as records: who agreed to what, how and when, and when it was withdrawn. The history is
-never rewritten; whether a purpose is in force is computed from it."""
+never rewritten; whether a purpose is in force is computed from it. Consents stay here: other services
+ask whether one is in force point to point; the bus only hears of the consent to be suggested through
+the listing it starts or ends (publishing.py)."""
 import uuid
 from datetime import datetime, timezone
 
 from sqlalchemy import insert, select, update
 from sqlalchemy.engine import Connection
 
-from samen030.kernel import outbox as outbox_rows
 from samen030.kernel.database import Database
 
-from .events import consent_event
 from .members import Erased, load_member
-from .tables import consents, outbox
+from .publishing import SUGGESTIONS, begin_publishing, listing_of, publish_listing
+from .tables import consents
 
 
 class NoMember(Exception):
@@ -26,6 +27,7 @@ class InvalidWithdrawal(Exception):
 
 def give_consent(db: Database, partner: str, member_id: str, fields: dict, user: str) -> dict:
     with db.begin() as conn:
+        begin_publishing(conn, partner)
         member = load_member(conn, member_id)
         if member is None:
             raise NoMember()
@@ -35,11 +37,16 @@ def give_consent(db: Database, partner: str, member_id: str, fields: dict, user:
 
 
 def give_consent_in(conn: Connection, partner: str, member_id: str, fields: dict, user: str) -> dict:
-    """give_consent within the caller's transaction, to a member known to exist and not erased."""
+    """give_consent within the caller's publishing transaction, to a member known to exist and not erased."""
     consent = {**fields, "given_at": fields["given_at"].astimezone(timezone.utc), "id": str(uuid.uuid4()), "member_id": member_id, "withdrawn_at": None,
                "withdrawn_how": None, "recorded_at": datetime.now(timezone.utc), "recorded_by": user}
+    if consent["purpose"] != SUGGESTIONS:  # only this one can list the member
+        conn.execute(insert(consents), consent)
+        return consent
+    member = load_member(conn, member_id)
+    listed = listing_of(conn, member)
     conn.execute(insert(consents), consent)
-    outbox_rows.record(conn, outbox, consent_event(partner, "given", consent, consent["given_at"]))
+    publish_listing(conn, partner, listed, listing_of(conn, member))
     return consent
 
 
@@ -47,6 +54,7 @@ def withdraw_consent(db: Database, partner: str, member_id: str, consent_id: str
                      at: datetime | None) -> dict | None:
     """The consent withdrawn now (or at `at`); None if the member has no such consent."""
     with db.begin() as conn:
+        begin_publishing(conn, partner)
         consent = _load(conn, member_id, consent_id)
         if consent is None:
             return None
@@ -55,13 +63,15 @@ def withdraw_consent(db: Database, partner: str, member_id: str, consent_id: str
         at = at.astimezone(timezone.utc) if at else datetime.now(timezone.utc)
         if at < consent["given_at"]:
             raise InvalidWithdrawal("withdrawn_at", "Must not be before the consent was given.")
-        withdraw_in(conn, partner, consent, how, at)
+        member = load_member(conn, member_id)
+        listed = listing_of(conn, member)
+        withdraw_in(conn, consent, how, at)
+        publish_listing(conn, partner, listed, listing_of(conn, member))
         return _load(conn, member_id, consent_id)
 
 
-def withdraw_in(conn: Connection, partner: str, consent: dict, how: str | None, at: datetime) -> None:
+def withdraw_in(conn: Connection, consent: dict, how: str | None, at: datetime) -> None:
     conn.execute(update(consents).where(consents.c.id == consent["id"]).values(withdrawn_at=at, withdrawn_how=how))
-    outbox_rows.record(conn, outbox, consent_event(partner, "withdrawn", consent, at))
 
 
 def consent_history(conn: Connection, member_id: str) -> list[dict]:

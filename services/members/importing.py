@@ -3,8 +3,9 @@
 Every row is read into the fields of the members API (member_csv.py) and validated by MemberSchema and
 ConsentSchema exactly as the HTTP API validates one member and one consent. Membership numbers must be
 new: twice in the file, or already in the database, is a refused row. If any row is refused nothing is
-written; otherwise every member is registered with its `member.registered` event, and every consent
-recorded with its `consent.given` event, by the same functions the API uses, in one transaction.
+written; otherwise every member is registered and every consent recorded by the same functions the API
+uses, in one transaction, which publishes what the API would (publishing.py): the listing of each
+volunteer who agreed to be suggested, and the partner's counts once, at the end.
 
 The refusals name the row, the column and the reason (Dutch, with English); they also keep the cell's
 value, for the coordinator's report file only: this module logs nothing, and Refusal's text leaves
@@ -26,6 +27,7 @@ from samen030.kernel.web import error_paths
 from .consents import give_consent_in
 from .member_csv import Table, UnreadableFile, member_fields, read_table
 from .members import InvalidChange, register_member_in
+from .publishing import begin_publishing, publish_counts
 from .schemas import ConsentSchema, MemberSchema
 from .tables import members
 
@@ -126,12 +128,14 @@ def import_members(db: Database, partner: str, table: Table, user: str, *, dry_r
     writing = None
     try:
         with db.begin() as conn:
+            begin_publishing(conn, partner)
             for done, writing in enumerate(plans, start=1):
                 member = register_member_in(conn, partner, writing.fields, user)
                 for consent in writing.consents:
                     give_consent_in(conn, partner, member["id"], consent, user)
                 result.members.append(member["id"])
                 progress("schrijven (writing)", done, len(plans))
+            publish_counts(conn, partner)
     except (InvalidChange, IntegrityError):  # registered meanwhile, through the API
         number = writing.fields["membership_number"]
         return ImportResult([Refusal(writing.row, table.column("membership_number"), number, TAKEN)],

@@ -1,5 +1,5 @@
-"""The members service's use cases: each change to a member and its event commit in one transaction
-(the transactional outbox)."""
+"""The members service's use cases: each change to a member and what it publishes (publishing.py) commit
+in one transaction (the transactional outbox)."""
 import uuid
 from datetime import datetime, timezone
 
@@ -7,15 +7,12 @@ from sqlalchemy import func, insert, select, update
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 
-from samen030.kernel import outbox as outbox_rows
 from samen030.kernel.database import Database
 from samen030.kernel.geography import buurt
 
-from .events import member_event
+from .publishing import begin_publishing, listing_of, publish_counts, publish_listing
 from .schemas import consistency_errors
-from .tables import members, outbox
-
-LISTS = ("languages", "skills")
+from .tables import member_of, members, row_of
 
 
 class StaleVersion(Exception):
@@ -43,19 +40,22 @@ def _duplicate_number() -> InvalidChange:
 def register_member(db: Database, partner: str, fields: dict, user: str) -> dict:
     try:
         with db.begin() as conn:
-            return load_member(conn, register_member_in(conn, partner, fields, user)["id"])
+            begin_publishing(conn, partner)
+            member = register_member_in(conn, partner, fields, user)
+            publish_counts(conn, partner)
+            return load_member(conn, member["id"])
     except IntegrityError:  # the same number registered at the same moment
         raise _duplicate_number() from None
 
 
 def register_member_in(conn: Connection, partner: str, fields: dict, user: str) -> dict:
-    """register_member within the caller's transaction (also the bulk import's); returns the member as written."""
+    """register_member within the caller's publishing transaction (also the bulk import's), which publishes
+    the counts after; returns the member as written. A new member has no consent yet: nothing is listed."""
     now = datetime.now(timezone.utc)
     member = {**fields, "id": str(uuid.uuid4()), "wijk": _wijk(fields.get("buurt")), "erased_at": None,
               "version": 1, "created_at": now, "updated_at": now, "updated_by": user}
     _refuse_taken_number(conn, member["membership_number"], member["id"])
-    conn.execute(insert(members), _row(member))
-    outbox_rows.record(conn, outbox, member_event(partner, "registered", member))
+    conn.execute(insert(members), row_of(member))
     return member
 
 
@@ -63,6 +63,7 @@ def update_member(db: Database, partner: str, member_id: str, changes: dict, use
     expected = changes.pop("version")
     try:
         with db.begin() as conn:
+            begin_publishing(conn, partner)
             current = load_member(conn, member_id)
             if current is None:
                 return None
@@ -77,8 +78,10 @@ def update_member(db: Database, partner: str, member_id: str, changes: dict, use
                 _refuse_taken_number(conn, member["membership_number"], member_id)
             member.update(wijk=_wijk(member.get("buurt")), version=expected + 1,
                           updated_at=datetime.now(timezone.utc), updated_by=user)
-            conn.execute(update(members).where(members.c.id == member_id).values(_row(member)))
-            outbox_rows.record(conn, outbox, member_event(partner, "updated", member))
+            listed = listing_of(conn, current)
+            conn.execute(update(members).where(members.c.id == member_id).values(row_of(member)))
+            publish_listing(conn, partner, listed, listing_of(conn, member))
+            publish_counts(conn, partner)
             return load_member(conn, member_id)
     except IntegrityError:
         raise _duplicate_number() from None
@@ -96,12 +99,12 @@ def find_members(db: Database, page: int, per_page: int, **filters) -> tuple[lis
         total = conn.execute(select(func.count()).select_from(members).where(*where)).scalar_one()
         rows = conn.execute(select(members).where(*where).order_by(members.c.created_at, members.c.id)
                             .limit(per_page).offset((page - 1) * per_page)).mappings()
-        return [_member(row) for row in rows], total
+        return [member_of(row) for row in rows], total
 
 
 def load_member(conn: Connection, member_id: str) -> dict | None:
     row = conn.execute(select(members).where(members.c.id == member_id)).mappings().first()
-    return _member(row) if row else None
+    return member_of(row) if row else None
 
 
 def _refuse_taken_number(conn: Connection, number: str, member_id: str) -> None:
@@ -113,19 +116,3 @@ def _refuse_taken_number(conn: Connection, number: str, member_id: str) -> None:
 
 def _wijk(code: str | None) -> str | None:
     return buurt(code).wijk_code if code else None
-
-
-def _member(row) -> dict:
-    member = dict(row)
-    for key in LISTS:
-        member[key] = [v for v in (member[key] or "").split(",") if v]
-    member["availability"] = list(member["availability"] or [])
-    return member
-
-
-def _row(member: dict) -> dict:
-    row = {c.name: member.get(c.name) for c in members.columns}
-    for key in LISTS:
-        row[key] = ",".join(member.get(key) or [])
-    row["availability"] = [dict(w) for w in member.get("availability") or []]
-    return row

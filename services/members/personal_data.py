@@ -16,6 +16,7 @@ from samen030.kernel.erasure import scrub
 from .consents import consent_history, withdraw_in
 from .events import erased_event
 from .members import load_member
+from .publishing import begin_publishing, publish_counts
 from .tables import PERSONAL_FIELDS, accounts, consents, members, outbox
 
 # besides the personal fields: a membership number and a one-person business's trade identify someone too
@@ -52,6 +53,7 @@ def erase_member(db: Database, partner: str, member_id: str, user: str, scrub_fi
     """The anonymous record left; erasing again changes nothing and emits nothing. `scrub_files=False`
     leaves scrubbing the files to the caller (scrub(db, TOUCHED)), for many erasures at once."""
     with db.begin() as conn:
+        begin_publishing(conn, partner)
         member = load_member(conn, member_id)
         if member is None or member["erased_at"]:
             return member
@@ -61,9 +63,10 @@ def erase_member(db: Database, partner: str, member_id: str, user: str, scrub_fi
                                                         "version": member["version"] + 1}))
         for consent in consent_history(conn, member_id):
             if consent["withdrawn_at"] is None:
-                withdraw_in(conn, partner, consent, None, now)
+                withdraw_in(conn, consent, None, now)
         _erase_accounts(conn, member_id, user, now)
-        outbox_rows.record(conn, outbox, erased_event(partner, member_id, now))
+        outbox_rows.record(conn, outbox, erased_event(partner, member_id, now))  # also ends a listing
+        publish_counts(conn, partner)
     if scrub_files:
         scrub(db, TOUCHED)
     with db.connect() as conn:

@@ -7,13 +7,20 @@ from flask_smorest import Blueprint, abort
 from samen030.kernel import peers
 from samen030.kernel.web import PageArgs, existing_id, page_of, page_schema, service_db, service_partner
 
-from . import consents, members as use_cases, personal_data
+from . import consents, members as use_cases, personal_data, publishing
 from .schemas import (PURPOSES, ConsentSchema, ExportSchema, InForceSchema, MemberQuerySchema, MemberSchema,
                       WithdrawalSchema, member_update_schema)
 
 blp = Blueprint("members", __name__, url_prefix="/members", description="The partner's members (leden)")
 MemberPage = page_schema(MemberSchema)
 SECURITY = [{"bearer": []}]
+
+
+@blp.record_once
+def _catch_up_on_start(state) -> None:
+    """A database of an earlier release publishes its listed volunteers and counts when the service starts,
+    not at its first change (publishing.begin_publishing)."""
+    publishing.catch_up(state.app.extensions["samen030.db"], state.app.config["PARTNER"])
 
 
 def _with_partner(row: dict) -> dict:

@@ -1,7 +1,7 @@
 """A partner's members and their consents. Names and contact details are personal data: they stay in
 this database, are served only to the partner's coordinators, and are removed when a person asks
 (erase keeps the row as an anonymous counted record)."""
-from sqlalchemy import JSON, Column, Date, ForeignKey, Integer, MetaData, String, Table
+from sqlalchemy import JSON, Column, Date, ForeignKey, Index, Integer, MetaData, String, Table
 
 from samen030.kernel.database import UTCDateTime
 from samen030.kernel.outbox import outbox_table
@@ -35,6 +35,7 @@ members = Table(
     Column("created_at", UTCDateTime, nullable=False),
     Column("updated_at", UTCDateTime, nullable=False),
     Column("updated_by", String(100), nullable=False),
+    Index("members_counted", "wijk", "kind", "membership_status", "erased_at", "skills"),  # counting.py reads only this
 )
 
 consents = Table(
@@ -66,6 +67,31 @@ accounts = Table(  # staff accounts (accounts.py): who may log in at this partne
     Column("updated_by", String(100), nullable=False),
 )
 
+publishing = Table(  # what this service last put on the bus (publishing.py): one row, publishing transactions queue on it
+    "publishing", metadata,
+    Column("id", String(16), primary_key=True),
+    Column("sequence", Integer, nullable=False),  # of the last listing or counts event: a later event has a higher one
+    Column("counts", JSON, nullable=False),  # the counts last published
+)
+
 outbox = outbox_table(metadata)
 
 PERSONAL_FIELDS = ("name", "email", "phone", "address", "postcode", "birth_date")
+LISTS = ("languages", "skills")  # stored comma-separated
+
+
+def member_of(row) -> dict:
+    """A row of `members` as the use cases work with it: lists as lists."""
+    member = dict(row)
+    for key in LISTS:
+        member[key] = [v for v in (member[key] or "").split(",") if v]
+    member["availability"] = list(member["availability"] or [])
+    return member
+
+
+def row_of(member: dict) -> dict:
+    row = {c.name: member.get(c.name) for c in members.columns}
+    for key in LISTS:
+        row[key] = ",".join(member.get(key) or [])
+    row["availability"] = [dict(w) for w in member.get("availability") or []]
+    return row

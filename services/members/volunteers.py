@@ -3,22 +3,13 @@ whose consent to appear in suggestions (`volunteer_suggestions`) holds now; neve
 members."""
 from datetime import datetime, timezone
 
-from sqlalchemy import exists, or_, select
+from sqlalchemy import select
 
 from samen030.kernel.database import Database
 from samen030.kernel.fit import Ask, best_first, volunteer_fit
 
-from .members import _member
-from .tables import consents, members
-
-PURPOSE = "volunteer_suggestions"
-
-
-def consenting(now: datetime):
-    """The members whose consent to be suggested holds at `now`."""
-    c = consents.c
-    return exists().where(c.member_id == members.c.id, c.purpose == PURPOSE, c.given_at <= now,
-                          or_(c.withdrawn_at.is_(None), c.withdrawn_at > now))
+from .publishing import consenting
+from .tables import member_of, members
 
 
 def suggest_volunteers(db: Database, ask: Ask) -> list[dict]:
@@ -26,6 +17,6 @@ def suggest_volunteers(db: Database, ask: Ask) -> list[dict]:
     query = select(members).where(members.c.kind == "vrijwilliger", members.c.membership_status != "opgezegd",
                                   members.c.erased_at.is_(None), consenting(now))
     with db.connect() as conn:
-        candidates = [_member(row) for row in conn.execute(query).mappings()]
+        candidates = [member_of(row) for row in conn.execute(query).mappings()]
     fitting = [fit for volunteer in candidates if (fit := volunteer_fit(volunteer, ask))]
     return best_first(fitting, ask.limit)

@@ -2,7 +2,8 @@
 follow-up workers, gateway and projector as processes), spoken to over HTTP only, while a listener on
 the bus records every message: afterwards no file of the run — databases, their WALs, the JetStream
 store, mails, logs — and no message on the bus holds the member's name, e-mail address or phone
-number, and the city's figures are what they were."""
+number, none but the erasure their id (they never agreed to be suggested), and the city's figures are
+what they were."""
 import json
 import os
 
@@ -78,6 +79,9 @@ def test_an_erased_member_leaves_no_trace_in_the_city(city):
 
     for subject, data in listener.messages:
         assert not [s for s in SECRETS if s.lower().encode() in data.lower()], subject
+    about_him = {subject for subject, data in listener.messages
+                 if subject.startswith(f"samen030.{A}.members.") and member["id"].encode() in data}
+    assert about_him == {f"samen030.{A}.members.member.erased"}  # he never agreed to be suggested: only counted
     found = []
     for path in (workdir / "var").rglob("*"):  # SQLite files and WALs, the JetStream store, mails, logs
         if path.is_file():

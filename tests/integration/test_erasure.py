@@ -185,6 +185,8 @@ def test_erasing_a_member_leaves_no_trace_in_the_city_and_keeps_the_figures(city
     assert sorted((e.partner, e.type.split(".")[2], e.data.get("reason")) for e in erasures) == sorted([
         (A, "members", None), (A, "requests", "erasure"), (A, "requests", "erasure"), (B, "requests", "erasure")])
     assert {tuple(e.data["referral_ids"]) for e in erasures if e.subject == first["id"]} == {(referral["id"],)}
+    about_her = [parse_event(p, s).type for _q, p, s in city.outbox(A, "members") if member["id"].encode() in p]
+    assert about_her == ["nl.samen030.members.member.erased.v1"]  # she never agreed to be suggested
 
     after = call(city, A, "members", "get", f"/members/{member['id']}/export")
     assert len(after["requests"]) == 2 and not [s for s in SECRETS if s.lower() in json.dumps(after).lower()]

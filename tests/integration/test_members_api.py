@@ -106,14 +106,18 @@ def test_register_list_show_and_update(client, app, coordinator):
 
 def test_events_carry_only_what_the_federation_may_know(client, app, coordinator):
     member = register(client, coordinator)
+    client.post(f"/members/{member['id']}/consents", json={"purpose": "volunteer_suggestions", "how": "online"},
+                headers=coordinator)
     client.patch(f"/members/{member['id']}", json={"version": 1, "membership_status": "opgezegd"}, headers=coordinator)
     events = outbox_events(app)
-    assert [e["type"] for e in events] == ["nl.samen030.members.member.registered.v1",
-                                           "nl.samen030.members.member.updated.v1"]
-    assert set(events[0]["data"]) == {"member_id", "type", "kind", "buurt", "wijk", "membership_status", "role",
-                                      "skills", "availability", "languages", "version", "updated_at"}
-    assert events[1]["data"]["membership_status"] == "opgezegd" and events[1]["subject"] == member["id"]
-    assert events[0]["data"]["availability"] == PERSON["availability"]
+    assert [e["type"].removeprefix("nl.samen030.members.") for e in events] == [
+        "counts.changed.v1", "member.listed.v1", "member.unlisted.v1", "counts.changed.v1"]
+    assert events[0]["data"]["members"] == [{"wijk": "WK034408", "kind": "vrijwilliger", "count": 1}]
+    assert events[1]["data"] == {"member_id": member["id"], "buurt": "BU03440832", "wijk": "WK034408",
+                                 "skills": PERSON["skills"], "languages": PERSON["languages"],
+                                 "availability": PERSON["availability"], "sequence": 2}
+    assert events[2]["data"] == {"member_id": member["id"], "sequence": 3} and events[2]["subject"] == member["id"]
+    assert events[3]["data"]["members"] == [] and events[3]["subject"] == "krachtstation"
     assert_no_personal_data_in_outbox(app)
 
 
@@ -220,10 +224,7 @@ def test_consents_are_records_with_a_history(client, app, coordinator):
     assert client.get(f"{base}/contact_email", headers=coordinator).json["consent_id"] == again["id"]
     history = client.get(base, headers=coordinator).json
     assert [(c["id"], c["withdrawn_at"] is not None) for c in history] == [(given.json["id"], True), (again["id"], False)]
-    types = [e["type"].rsplit(".", 2)[-2] for e in outbox_events(app)]
-    assert types == ["registered", "given", "withdrawn", "given"]
-    assert outbox_events(app)[1]["data"] == {"member_id": member["id"], "consent_id": given.json["id"],
-                                             "purpose": "contact_email", "at": "2025-02-03T09:00:00Z"}
+    assert [e["type"] for e in outbox_events(app)] == ["nl.samen030.members.counts.changed.v1"]  # consents stay here
     other = register(client, coordinator, membership_number="KK-0099")
     assert client.post(f"/members/{other['id']}/consents/{given.json['id']}/withdraw", json={},
                        headers=coordinator).status_code == 404
@@ -258,15 +259,16 @@ def test_erase_leaves_an_anonymous_counted_record(client, app, coordinator, memb
         assert secret not in stored, secret
     assert client.post(f"/members/{member['id']}/erase", headers=coordinator).json == erased.json  # harmless again
     events = outbox_events(app)
-    assert [e["type"].rsplit(".", 2)[-2] for e in events] == ["registered", "given", "withdrawn", "erased"]
-    assert events[-1]["data"] == {"member_id": member["id"], "erased_at": events[-1]["data"]["erased_at"]}
+    assert [e["type"].rsplit(".", 3)[-3:-1] for e in events] == [["counts", "changed"], ["member", "erased"],
+                                                                  ["counts", "changed"]]  # capacity without her skills
+    assert events[1]["data"] == {"member_id": member["id"], "erased_at": events[1]["data"]["erased_at"]}
     assert client.get("/members?wijk=WK034408", headers=coordinator).json["total_items"] == 1
     assert client.patch(f"/members/{member['id']}", json={"version": 2, "name": "Terug"},
                         headers=coordinator).status_code == 409
     assert client.post(f"/members/{member['id']}/consents", json={"purpose": "contact_email", "how": "online"},
                        headers=coordinator).status_code == 409
     assert client.get(f"/members/{member['id']}/export", headers=coordinator).json["member"]["name"] is None
-    assert counts(app) == (1, 1, 4)
+    assert counts(app) == (1, 1, 3)
     assert_no_personal_data_in_outbox(app)
 
 

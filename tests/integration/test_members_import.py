@@ -1,6 +1,7 @@
 """Bulk import of a member list (CSV) on real databases (SQLite and PostgreSQL): validated as the members
-API validates, all or nothing, each member with its registered event and its consents with theirs, no
-personal data in any event; and `samen030 import-members` as a process."""
+API validates, all or nothing, publishing what the API would (the listing of each volunteer who agreed to
+be suggested, the partner's counts once), no personal data in any event; and `samen030 import-members`
+as a process."""
 import csv
 import json
 import os
@@ -80,17 +81,23 @@ def db(databases):
 def test_a_good_file_imports_every_member_with_its_events_and_consents(db, tmp_path):
     started = datetime.now(timezone.utc).replace(microsecond=0)
     phases = []
-    result = run_import(db, write_csv(tmp_path / "leden.csv", [person(n) for n in range(50)]),
+    rows = [person(n) for n in range(50)]
+    rows[5]["consents"] += ", volunteer_suggestions"  # a volunteer who agreed to be suggested
+    rows[8]["consents"] += ", volunteer_suggestions"  # a resident: never suggested, so never listed
+    result = run_import(db, write_csv(tmp_path / "leden.csv", rows),
                         progress=lambda phase, done, total: phases.append((phase, done, total)))
 
-    assert result.refusals == [] and result.valid == len(result.members) == 50 and result.consents == 75
-    assert counts(db) == (50, 75, 125)
+    assert result.refusals == [] and result.valid == len(result.members) == 50 and result.consents == 77
+    assert counts(db) == (50, 77, 2)
     assert phases[-1] == ("schrijven (writing)", 50, 50) and ("valideren (validating)", 50, 50) in phases
-    found = events(db)
-    registered = [e for e in found if e["type"] == "nl.samen030.members.member.registered.v1"]
-    given = [e for e in found if e["type"] == "nl.samen030.members.consent.given.v1"]
-    assert [e["subject"] for e in registered] == result.members and len(given) == 75
-    assert {e["data"]["member_id"] for e in given} == set(result.members)
+    listed, counted = events(db)
+    assert (listed["type"], listed["subject"]) == ("nl.samen030.members.member.listed.v1", result.members[5])
+    assert counted["type"] == "nl.samen030.members.counts.changed.v1"
+    assert {(c["wijk"], c["kind"]): c["count"] for c in counted["data"]["members"]} == {
+        ("WK034401", "ondernemer"): 8, ("WK034401", "organisatie"): 8, ("WK034408", "bewoner"): 13,
+        ("WK034408", "ondernemer"): 4, ("WK034408", "organisatie"): 4, ("WK034408", "vrijwilliger"): 13}
+    assert counted["data"]["volunteer_capacity"] == [{"wijk": "WK034408", "category": "informatie", "volunteers": 13},
+                                                     {"wijk": "WK034408", "category": "praktische-hulp", "volunteers": 13}]
 
     with db.connect() as conn:
         volunteer = use_cases.load_member(conn, result.members[1])
@@ -106,18 +113,21 @@ def test_a_good_file_imports_every_member_with_its_events_and_consents(db, tmp_p
     assert sorted(c["purpose"] for c in history) == ["contact_email", "share_for_referral"]
     assert {(c["how"], c["recorded_by"], c["withdrawn_at"]) for c in history} == {("schriftelijk", "importer", None)}
     assert all(started <= c["given_at"] <= datetime.now(timezone.utc) for c in history)
-    entrepreneur, organisation = registered[2]["data"], registered[3]["data"]
+    with db.connect() as conn:
+        entrepreneur, organisation = (use_cases.load_member(conn, result.members[n]) for n in (2, 3))
     assert (entrepreneur["kind"], entrepreneur["buurt"], entrepreneur["wijk"]) == ("ondernemer", "BU03440112", "WK034401")
     assert (organisation["type"], organisation["kind"]) == ("organisation", "organisatie")
 
 
 def test_events_carry_no_personal_data(db, tmp_path):
     rows = [person(n) for n in range(12)]
+    for row in rows:
+        row["consents"] += ", volunteer_suggestions"
     run_import(db, write_csv(tmp_path / "leden.csv", rows))
 
     with db.connect() as conn:
         payloads = [p.decode() for p in conn.execute(select(outbox.c.payload)).scalars()]
-    assert len(payloads) == 12 + 18
+    assert len(payloads) == 3 + 1  # the three volunteers listed, the counts
     for payload in payloads:
         assert not personal_data_in(payload), (personal_data_in(payload), payload)
         for row in rows:
@@ -194,7 +204,7 @@ def test_spreadsheet_exports_bom_semicolons_dutch_headers(db, tmp_path, delimite
     result = run_import(db, write_csv(tmp_path / "leden.csv", [person(n) for n in range(8)], delimiter=delimiter,
                                       bom=bom, dutch=dutch))
 
-    assert result.refusals == [] and counts(db) == (8, 12, 20)
+    assert result.refusals == [] and counts(db) == (8, 12, 1)
     with db.connect() as conn:
         first = use_cases.load_member(conn, result.members[0])
     assert (first["membership_number"], first["name"], first["email"], first["birth_date"]) == (
@@ -266,11 +276,11 @@ def test_import_members_from_the_command_line(databases, tmp_path):
     assert "Geïmporteerd (imported): 3 leden (members), 4 toestemmingen (consents)." in done.stdout
     assert "Kolommen niet gelezen (columns not read): opmerking." in done.stdout
     assert "valideren (validating)" in done.stderr and "schrijven (writing)" in done.stderr and "3/3" in done.stderr
-    assert counts(db) == (3, 4, 7)
+    assert counts(db) == (3, 4, 1)
     assert {m["updated_by"] for m in use_cases.find_members(db, 1, 10)[0]} == {"maria"}
 
     again = samen030(databases.env(), "import-members", "--partner", PARTNER, good)
-    assert again.returncode == 1 and "al in gebruik" in again.stdout and counts(db) == (3, 4, 7)
+    assert again.returncode == 1 and "al in gebruik" in again.stdout and counts(db) == (3, 4, 1)
 
 
 def test_an_unreadable_member_file_exits_with_status_2(tmp_path):
