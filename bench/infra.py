@@ -47,7 +47,10 @@ class Federation:
         for name in [n for n in os.environ if n.startswith("SAMEN030_") and n.endswith("_URL")]:
             del os.environ[name]  # no override may point the benchmark at another federation
         os.environ.update(SAMEN030_FEDERATION=str(federation), SAMEN030_VAR=str(self.workdir / "var"),
-                          NATS_URL=self.nats_url)
+                          SAMEN030_KEYS=str(self.workdir / "keys"), NATS_URL=self.nats_url)
+        from samen030.kernel import keys
+        for partner in self.partners:  # each signs with its own key, as `samen030 run` makes them
+            keys.create(partner)
         if os.environ.get("DATABASE_URL"):  # PostgreSQL: schemas of our own, dropped by close()
             os.environ["DATABASE_SCHEMA"] = f"bench{os.getpid()}_{{partner}}_{{service}}"
 

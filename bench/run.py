@@ -1,4 +1,4 @@
-"""SAMEN030 benchmark (`make bench`): seven figures measured in one run on this machine, each printed
+"""SAMEN030 benchmark (`make bench`): eight figures measured in one run on this machine, each printed
 beside its target. Targets are reported, never asserted: the exit status is non-zero only on a crash.
 
 The benchmark starts its own federation in a temporary directory: a private nats-server (JetStream,
@@ -42,6 +42,10 @@ time used by processes the benchmark did not start is printed, with a warning ab
    plain psycopg, served the same way. PostgreSQL: DATABASE_URL when it is one, else
    SAMEN030_BENCH_POSTGRES_URL, else the local postgresql://postgres@127.0.0.1:5432/test; skipped with a
    note when it cannot be reached. No target.
+8. Verifying a token (bench/tokens.py): kernel/tokens.verify of a coordinator's EdDSA JWT signed with
+   its partner's own key, in-process, per call (median of 7 rounds of 2,000), next to the check before
+   each partner had its own key (an itsdangerous HMAC token of the one federation secret) and a bare
+   Ed25519 signature check. No target; the ratio is times the old check.
 """
 import asyncio
 import logging
@@ -61,6 +65,7 @@ import relaythroughput
 import intake
 import requestfigures
 import search
+import tokens
 from infra import Federation
 
 
@@ -153,7 +158,7 @@ def figures_rows(f: dict) -> list[Row]:
 
 
 def run_request_figures(workdir: Path) -> dict:
-    log(f"[6/7] city figures: {requestfigures.REQUESTS:,} help requests and {requestfigures.REFERRALS:,} referrals "
+    log(f"[6/8] city figures: {requestfigures.REQUESTS:,} help requests and {requestfigures.REFERRALS:,} referrals "
         "into a read model of its own through the projector's handlers, then GET /api/v1/figures/requests in-process …")
     figures = requestfigures.measure(workdir)
     log(f"      {figures['events']:,} events built in {figures['build_s']:.1f} s, loaded in {figures['load_s']:.1f} s; "
@@ -171,7 +176,7 @@ def intake_rows(i: dict | None) -> list[Row]:
 
 
 def run_intake(fed: Federation) -> dict | None:
-    log("[7/7] intake: POST /requests at one partner on PostgreSQL vs a one-row psycopg insert (32 connections, 1 s + 5 s each) …")
+    log("[7/8] intake: POST /requests at one partner on PostgreSQL vs a one-row psycopg insert (32 connections, 1 s + 5 s each) …")
     try:
         result = intake.measure(fed)
     except Exception as exc:  # no PostgreSQL here: the other figures still count
@@ -180,6 +185,13 @@ def run_intake(fed: Federation) -> dict | None:
     log(f"      {result['intake']['ok']:,} requests taken in ({result['rows']:,} rows and {result['events']:,} events "
         f"incl. warm-up), errors {result['intake']['errors']}; reference errors {result['minimal']['errors']}")
     return result
+
+
+def token_rows(t: dict) -> list[Row]:
+    return [Row("verify a token, in-process (EdDSA JWT)", f"{t['ours_us']:.0f} µs", f"{t['before_us']:.0f} µs",
+                t["ours_us"] / t["before_us"]),
+            Row("  of which the Ed25519 signature check", f"{t['ed25519_us']:.0f} µs"),
+            Row("  token size", f"{t['token_bytes']} bytes", f"{t['before_bytes']} bytes")]
 
 
 def print_table(rows: list[Row]) -> None:
@@ -206,13 +218,13 @@ def main() -> None:
         try:
             log(f"starting nats-server, {len(fed.partners)} directories + relays, projector, gateway …")
             start_federation(fed)
-            log(f"[1/7] propagation: {propagation.WARMUP_OFFERS} + {propagation.OFFERS} offers "
+            log(f"[1/8] propagation: {propagation.WARMUP_OFFERS} + {propagation.OFFERS} offers "
                 f"at {propagation.RATE:.0f} writes/s …")
             prop = asyncio.run(propagation.measure(fed.directory_ports, fed.gateway_port))
             log(f"      {prop['offers']} measured, {prop['lost']} lost, {prop['failed_writes']} failed writes; "
                 f"directory POST p50 {prop['write_p50_ms']:.1f} ms, p99 {prop['write_p99_ms']:.1f} ms; "
                 f"gateway polled {prop['polls_per_s']:.0f} times/s")
-            log("[2/7] search: loading 10,000 offers through outbox → relay → JetStream → projector …")
+            log("[2/8] search: loading 10,000 offers through outbox → relay → JetStream → projector …")
             loaded = search.load_readmodel(fed)
             log(f"      read model: {loaded['offers']:,} offers (incl. figure 1's); rows written in "
                 f"{loaded['write_s']:.1f} s, then through the pipeline in {loaded['pipeline_s']:.1f} s "
@@ -222,7 +234,7 @@ def main() -> None:
             found = search.measure(fed)
             log("      matching offers: " + ", ".join(f"{k} {v}" for k, v in found["matches"].items())
                 + "; errors: " + ", ".join(f"{k} {found[k]['errors']}" for k in ["minimal", *search.SEARCHES]))
-            log("[3/7] relay: 20,000-row outbox backlog vs raw publish_async …")
+            log("[3/8] relay: 20,000-row outbox backlog vs raw publish_async …")
             relay = asyncio.run(relaythroughput.measure(fed.nats_url))
             log(f"      {relay['rows']:,} events of ~{relay['payload_bytes']} bytes: relay {relay['relay_s']:.2f} s, "
                 f"raw {relay['raw_s']:.2f} s; messages in the streams: {relay['stream_messages']}")
@@ -230,6 +242,8 @@ def main() -> None:
             found_city, imported, floor = run_city_and_import(fed, Path(workdir))
             figures = run_request_figures(Path(workdir))
             taken_in = run_intake(fed)
+            log("[8/8] tokens: verifying a coordinator's token in-process vs the one-secret HMAC token of before …")
+            checked = tokens.measure()
         finally:
             fed.close()
     seconds = time.perf_counter() - began
@@ -238,18 +252,18 @@ def main() -> None:
             + ("  — WARNING: the figures are skewed by that load" if foreign > 0.05 else ""))
     log("")
     print_table(propagation_rows(prop) + load_rows("search", found, search.SEARCHES) + relay_rows(relay) + load_rows("city search", found_city, citysearch.SEARCHES)
-                + import_rows(imported, floor) + figures_rows(figures) + intake_rows(taken_in))
+                + import_rows(imported, floor) + figures_rows(figures) + intake_rows(taken_in) + token_rows(checked))
     log(f"\nsearch and city search reference: minimal Flask `return {{'ok': True}}`, same gunicorn setup "
         f"(2 sync workers), measured beside each; relay reference: raw nats-py publish_async;\nimport reference: "
         f"the same CSV rows by plain sqlite3 executemany (a floor);\nrequest figures reference: a plain count per wijk "
-        f"over the same 100,000 rows (ratio = times as long);\nintake reference: one-row psycopg insert of the same JSON, same gunicorn setup\n(total {seconds:.0f} s; targets are "
+        f"over the same 100,000 rows (ratio = times as long);\nintake reference: one-row psycopg insert of the same JSON, same gunicorn setup;\ntoken reference: the HMAC token of one federation secret that every service checked before (itsdangerous)\n(total {seconds:.0f} s; targets are "
         "reported, not asserted)")
 
 
 def run_city_and_import(fed: Federation, workdir: Path) -> tuple:
     city = citysearch.City(workdir / "city", fed.nats_url)
     try:
-        log(f"[4/7] city search: {citysearch.OFFERS:,} offers of {len(citysearch.PARTNERS)} partners into a read model "
+        log(f"[4/8] city search: {citysearch.OFFERS:,} offers of {len(citysearch.PARTNERS)} partners into a read model "
             f"of its own, without NATS: offer.created events built by the directory's offer_event (new_event) in a "
             f"helper process, applied through readmodel_projection(db).apply in batches of {citysearch.BATCH} …")
         loaded = citysearch.load_readmodel(city)
@@ -263,7 +277,7 @@ def run_city_and_import(fed: Federation, workdir: Path) -> tuple:
             + f"; partners' /health answered 200 by a stub: stale offers {found['stale']}")
     finally:
         citysearch.drop(city)
-    log(f"[5/7] import: samen030 import of a {importspeed.SERVICES:,}-service HSDS CSV set into SQLite"
+    log(f"[5/8] import: samen030 import of a {importspeed.SERVICES:,}-service HSDS CSV set into SQLite"
         + (" (SQLite also under DATABASE_URL)" if os.environ.get("DATABASE_URL") else "") + " …")
     imports = workdir / "import"
     imports.mkdir()

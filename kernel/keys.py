@@ -16,7 +16,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+from jwt import PyJWK
 from jwt.algorithms import OKPAlgorithm
 
 from .config import ConfigError, var_dir
@@ -98,7 +99,7 @@ def signing_key(partner: str) -> SigningKey:
     """The partner's current key, read again when the file changed (a rotation on a running node)."""
     require(partner)
     path = private_key_path(partner)
-    return _cached(path, lambda raw: _signing_key(raw, path))
+    return _cached(path, _signing_key)
 
 
 def published(partner: str) -> dict:
@@ -106,16 +107,27 @@ def published(partner: str) -> dict:
     if not jwks_path(partner).exists():
         return {"keys": [public_jwk(signing_key(partner).private_key)]} if private_key_path(partner).exists() \
             else {"keys": []}
-    return _cached(jwks_path(partner), lambda raw: json.loads(raw))
+    return _cached(jwks_path(partner), json.loads)
 
 
-def _signing_key(raw: bytes, path: Path) -> SigningKey:
+def public_key(partner: str, kid: str) -> Ed25519PublicKey | None:
+    """One of the partner's published public keys, by its id; None when it has no such key."""
+    if not jwks_path(partner).exists():
+        return _public_keys(json.dumps(published(partner)).encode()).get(kid)
+    return _cached(jwks_path(partner), _public_keys).get(kid)
+
+
+def _public_keys(raw: bytes) -> dict:
+    return {k["kid"]: PyJWK(k, algorithm="EdDSA").key for k in json.loads(raw)["keys"]}
+
+
+def _signing_key(raw: bytes) -> SigningKey:
     try:
         key = serialization.load_pem_private_key(raw, password=None)
     except ValueError as exc:
-        raise MissingKey(f"{path} is not a PEM private key: {exc}") from None
+        raise MissingKey(f"the partner's key file is not a PEM private key: {exc}") from None
     if not isinstance(key, Ed25519PrivateKey):
-        raise MissingKey(f"{path} is not an Ed25519 key")
+        raise MissingKey("the partner's key file holds no Ed25519 key")
     return SigningKey(public_jwk(key)["kid"], key)
 
 
@@ -123,21 +135,21 @@ def _read_jwks(partner: str) -> list[dict]:
     return list(published(partner)["keys"])
 
 
-_cache: dict[Path, tuple[tuple, object]] = {}
+_cache: dict[tuple[Path, object], tuple[tuple, object]] = {}
 _lock = threading.Lock()
 
 
 def _cached(path: Path, parse):
-    """The file parsed, read again only when its size or modification time changed."""
+    """parse(the file's bytes), read and parsed again only when the file changed."""
     stat = path.stat()
     stamp = (stat.st_mtime_ns, stat.st_size, stat.st_ino)
     with _lock:
-        hit = _cache.get(path)
+        hit = _cache.get((path, parse))
     if hit and hit[0] == stamp:
         return hit[1]
     value = parse(path.read_bytes())
     with _lock:
-        _cache[path] = (stamp, value)
+        _cache[(path, parse)] = (stamp, value)
     return value
 
 

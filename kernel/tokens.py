@@ -72,9 +72,10 @@ def unverified_claims(token: str) -> dict:
 def verify(token: str, for_audience: str, federation: Federation, own_partner: str) -> dict:
     """The claims of a token that `iss`'s key signed, meant for `for_audience`, not expired."""
     try:
-        header, said = jwt.get_unverified_header(token), unverified_claims(token)
+        unverified = jwt.decode_complete(token, options={"verify_signature": False})
     except jwt.PyJWTError:
         raise InvalidToken("not a JWT") from None
+    header, said = unverified["header"], unverified["payload"]
     issuer, meant_for = said.get("iss"), said.get("aud")
     if header.get("alg") != "EdDSA" or not header.get("kid"):
         raise InvalidToken("the token must be signed with EdDSA and name its key (kid)")
@@ -101,10 +102,9 @@ def issuer_key(issuer: str, kid: str, federation: Federation, own_partner: str):
     """The public key `kid` of `issuer`: from the key folder for this node's own partner, else from
     the issuer's published JWKS."""
     if issuer == own_partner:
-        for jwk in keys.published(issuer)["keys"]:
-            if jwk.get("kid") == kid:
-                return jwt.PyJWK(jwk, algorithm="EdDSA").key
-        raise InvalidToken(f"{issuer} has no key {kid!r} (retired, or never made)")
+        if (key := keys.public_key(issuer, kid)) is None:
+            raise InvalidToken(f"{issuer} has no key {kid!r} (retired, or never made)")
+        return key
     try:
         url = federation.partner(issuer).jwks_url()
     except ConfigError as exc:
