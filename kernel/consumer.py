@@ -1,16 +1,18 @@
 """Idempotent durable consumers: each event is applied and recorded as applied in one transaction,
 and acknowledged only after that transaction committed. A redelivered or duplicated event changes
-nothing; an event that is not valid is logged and terminated, never applied."""
+nothing; an event that is not valid is logged and terminated, never applied. A consumer makes no
+stream: it waits until the stream exists."""
 import asyncio
 import logging
 from datetime import datetime, timezone
 from typing import Callable
 
 from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
+from nats.js.errors import NotFoundError
 from sqlalchemy import Column, MetaData, String, Table, insert, select
 from sqlalchemy.engine import Connection
 
-from .bus import connect, ensure_stream, stream_name
+from .bus import connect, stream_name
 from .database import Database, UTCDateTime
 from .events import Event, InvalidEvent, parse_event
 from .workers import Backoff
@@ -67,7 +69,9 @@ async def consume(projection: Projection, nats_url: str, partners: list[str], st
                   batch: int = 500, subjects: str = ">") -> None:
     """Feed `projection` from every partner's stream until `stop` is set; `subjects` narrows what it
     reads from each stream (e.g. "requests.request.changed" for samen030.<partner>.requests.request.changed)."""
-    nc = await connect(nats_url, projection.name)
+    nc = await connect(nats_url, projection.name, stop)
+    if nc is None:  # stopped before NATS answered
+        return
     try:
         await asyncio.gather(*(_consume_stream(nc, projection, p, stop, batch, subjects) for p in partners))
     finally:
@@ -79,13 +83,13 @@ async def _consume_stream(nc, projection: Projection, partner: str, stop: asynci
     js = nc.jetstream()
     config = ConsumerConfig(durable_name=projection.name, ack_policy=AckPolicy.EXPLICIT,
                             deliver_policy=DeliverPolicy.ALL, ack_wait=30, max_ack_pending=20000)
-    backoff, sub = Backoff(limit=1.0), None
+    backoff, sub, waiting = Backoff(limit=1.0), None, False
     while not stop.is_set():
         try:
             if sub is None:
-                await ensure_stream(js, partner)
                 sub = await js.pull_subscribe(f"samen030.{partner}.{subjects}", durable=projection.name,
                                               stream=stream_name(partner), config=config)
+                waiting = False
             try:
                 messages = await _fetch(sub, batch)
             except asyncio.TimeoutError:
@@ -99,6 +103,12 @@ async def _consume_stream(nc, projection: Projection, partner: str, stop: asynci
                 else:
                     await message.ack()
             backoff.reset()
+        except NotFoundError as exc:  # no stream yet: the operator (or, where it may, the partner's relay) makes it
+            if not waiting:
+                log.warning("%s: waiting for stream %s (%s)", projection.name, stream_name(partner), exc.description)
+                waiting = True
+            sub = await _drop(sub)
+            await backoff.sleep(stop)
         except Exception as exc:
             if stop.is_set():
                 break

@@ -1,12 +1,13 @@
 """The relay worker: publishes a service's outbox to its partner's JetStream stream, in outbox order,
-with the event id as Nats-Msg-Id so that a retry after a crash is dropped as a duplicate."""
+with the event id as Nats-Msg-Id so that a retry after a crash is dropped as a duplicate. A row counts
+as published only when the partner's own stream acknowledged it."""
 import asyncio
 import logging
 import os
 import time
 from datetime import datetime, timedelta, timezone
 
-from .bus import connect, ensure_stream
+from .bus import StreamMismatch, StreamMissing, connect, ensure_stream, stream_name
 from .database import Database
 from .events.envelope import CONTENT_TYPE
 from .outbox import mark_published, prune, unpublished
@@ -26,10 +27,12 @@ class Relay:
                  batch: int = 1000, poll_interval: float = 0.005, ack_timeout: float = 5.0):
         self.db, self.outbox, self.partner, self.service = db, outbox, partner, service
         self.nats_url, self.batch, self.poll_interval, self.ack_timeout = nats_url, batch, poll_interval, ack_timeout
-        self.published = 0
+        self.published, self.stream = 0, stream_name(partner)
 
     async def run(self, stop: asyncio.Event, until_empty: bool = False) -> None:
-        nc = await connect(self.nats_url, f"relay-{self.partner}-{self.service}")
+        nc = await connect(self.nats_url, f"relay-{self.partner}-{self.service}", stop)
+        if nc is None:  # stopped before NATS answered
+            return
         js = nc.jetstream(publish_async_max_pending=self.batch * 2)
         backoff, stream_ready, last_report = Backoff(), False, time.monotonic()
         idle_at, idle_polls, looked_at, pruned_at = None, 0, 0.0, 0.0
@@ -42,6 +45,10 @@ class Relay:
                     try:
                         await ensure_stream(js, self.partner)
                         stream_ready = True
+                    except (StreamMismatch, StreamMissing) as exc:  # someone must act
+                        log.error("relay %s: %s", self.partner, exc)
+                        await backoff.sleep(stop)
+                        continue
                     except Exception as exc:  # broker down or restarting
                         log.warning("relay %s: stream not ready: %s", self.partner, exc)
                         await backoff.sleep(stop)
@@ -109,7 +116,7 @@ class Relay:
         return max(self.poll_interval, IDLE_INTERVAL if must_query else IDLE_INTERVAL_SQLITE)
 
     async def _publish(self, js, rows) -> list[int]:
-        """Publish rows pipelined; return the outbox seqs the stream acknowledged."""
+        """Publish rows pipelined; return the outbox seqs that the partner's own stream acknowledged."""
         futures = []
         try:
             for row in rows:
@@ -122,8 +129,13 @@ class Relay:
             _done, pending = await asyncio.wait(futures, timeout=self.ack_timeout)
             for future in pending:
                 future.cancel()
-        acked = [row.seq for row, f in zip(rows, futures)
-                 if f.done() and not f.cancelled() and f.exception() is None]
+        acks = [(row.seq, f.result().stream) for row, f in zip(rows, futures)
+                if f.done() and not f.cancelled() and f.exception() is None]
+        if strangers := {stream for _seq, stream in acks if stream != self.stream}:
+            log.error("relay %s/%s: stream %s, not %s, stored events published under samen030.%s: they do not "
+                      "count as published", self.partner, self.service, ", ".join(sorted(strangers)), self.stream,
+                      self.partner)
+        acked = [seq for seq, stream in acks if stream == self.stream]
         if len(acked) < len(rows):
             log.warning("relay %s: %d of %d events not acknowledged, will retry", self.partner,
                         len(rows) - len(acked), len(rows))

@@ -6,7 +6,8 @@ import sys
 from pathlib import Path
 
 from samen030.kernel.config import ConfigError, load_federation, port_of, var_dir
-from samen030.kernel.natsserver import GATEWAY_USER, credentials_url
+from samen030.kernel.nats_users import ADMIN_USER, GATEWAY_USER, NOTIFIER_USER
+from samen030.kernel.natsserver import credentials_url
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -44,6 +45,9 @@ def main(argv: list[str] | None = None) -> None:
 
     nats = commands.add_parser("nats", help="run the embedded nats-server with JetStream")
     nats.add_argument("--port", type=int)
+    streams = commands.add_parser("streams", help="the operator's part (as NATS user admin): make or mend every "
+                                                  "partner's stream samen030-<partner>")
+    streams.add_argument("--partner", action="append", help="repeatable; default: every partner")
 
     run = commands.add_parser("run", help="start the whole local federation")
     run.add_argument("--no-demo", action="store_true", help="do not load demo offers")
@@ -150,7 +154,7 @@ def cmd_retention(args) -> None:
 
 def cmd_notifier(_args) -> None:
     from samen030.notifier.commands import run_notifier
-    run_notifier(_nats_url(load_federation(), GATEWAY_USER))  # reads every stream, like the projector
+    run_notifier(_nats_url(load_federation(), NOTIFIER_USER))  # reads every stream, like the projector
 
 
 def cmd_smtp_sink(args) -> None:
@@ -177,6 +181,19 @@ def cmd_projector(_args) -> None:
     run_worker(lambda stop: consume(projection, nats_url, list(federation.partners), stop))
 
 
+def cmd_streams(args) -> None:
+    from samen030.kernel.bus import provision_at
+    federation = load_federation()
+    partners = [federation.partner(p).id for p in args.partner] if args.partner else list(federation.partners)
+    done = asyncio.run(provision_at(_nats_url(federation, ADMIN_USER), partners))
+    if done is None:
+        sys.exit(f"samen030 streams: NATS at {federation.nats_url} does not answer")
+    for stream, outcome in done.items():
+        print(f"{stream}: {outcome}")
+    if any(outcome.startswith("refused") for outcome in done.values()):
+        sys.exit(1)
+
+
 def _nats_url(federation, user: str) -> str:
     """An explicit NATS_URL is used as it is; the local federation's server needs its users."""
     if "NATS_URL" in os.environ:
@@ -190,7 +207,8 @@ def cmd_nats(args) -> None:
     port = args.port or port_of(federation.nats_url.replace("nats://", "http://"))
     workdir = var_dir() / "nats"
     passwords = local_passwords(workdir, list(federation.partners))
-    config = write_config(workdir / "nats.conf", port, workdir / "jetstream", passwords=passwords)
+    config = write_config(workdir / "nats.conf", port, workdir / "jetstream", passwords=passwords,
+                          partners=list(federation.partners))
     os.execv(nats_server_binary(), [nats_server_binary(), "-c", str(config)])
 
 
@@ -282,6 +300,7 @@ def cmd_export(args) -> None:
 
 COMMANDS = {"serve": cmd_serve, "gateway": cmd_gateway, "relay": cmd_relay, "followup": cmd_followup, "retention": cmd_retention,
             "projector": cmd_projector, "notifier": cmd_notifier, "smtp-sink": cmd_smtp_sink,
+            "streams": cmd_streams,
             "notifications": cmd_notifications,
             "nats": cmd_nats, "run": cmd_run, "token": cmd_token, "account": cmd_account, "demo": cmd_demo, "import": cmd_import,
             "export": cmd_export, "import-members": cmd_import_members}
