@@ -2,7 +2,7 @@
 the events it applied, and the referrals it saw sent (ids only, to link an outcome to the sender's request)."""
 from sqlalchemy import Column, Index, Integer, MetaData, String, Table, Text
 
-from samen030.kernel.consumer import tracking_table
+from samen030.kernel.consumer import parked_table, tracking_table
 from samen030.kernel.database import UTCDateTime
 
 metadata = MetaData()
@@ -39,3 +39,4 @@ referrals_sent = Table(  # from requests.referral.sent: which request at the sen
 )
 
 applied_events = tracking_table(metadata)
+parked_events = parked_table(metadata)  # events given up on: samen030 parked

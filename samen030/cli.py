@@ -6,7 +6,7 @@ import sys
 from pathlib import Path
 
 from samen030.kernel.config import ConfigError, load_federation, port_of, var_dir
-from samen030.kernel.nats_users import ADMIN_USER, GATEWAY_USER, NOTIFIER_USER
+from samen030.kernel.nats_users import ADMIN_USER, GATEWAY_DURABLE, GATEWAY_USER, NOTIFIER_DURABLE, NOTIFIER_USER
 from samen030.kernel.natsserver import credentials_url
 
 
@@ -42,6 +42,11 @@ def main(argv: list[str] | None = None) -> None:
     notes.add_argument("--failed", action="store_true")
     notes.add_argument("--retry", nargs="*", metavar="ID", help="these failed deliveries (or all) once more")
     commands.add_parser("projector", help="keep the gateway's read model up to date from all partners")
+    parked = commands.add_parser("parked", help="events a consumer gave up on after SAMEN030_MAX_DELIVER tries; "
+                                                "--retry applies them again")
+    parked.add_argument("--consumer", required=True, choices=[GATEWAY_DURABLE, NOTIFIER_DURABLE, "followup"])
+    parked.add_argument("--partner", help="whose follow-up worker (with --consumer followup)")
+    parked.add_argument("--retry", nargs="*", metavar="EVENT_ID", help="these parked events (or all) once more")
 
     nats = commands.add_parser("nats", help="run the embedded nats-server with JetStream")
     nats.add_argument("--port", type=int)
@@ -181,6 +186,22 @@ def cmd_projector(_args) -> None:
     run_worker(lambda stop: consume(projection, nats_url, list(federation.partners), stop))
 
 
+def cmd_parked(args) -> None:
+    from samen030.kernel.parked import format_parked, list_parked, retry_parked
+    from samen030.parked import projections_of
+    projections = projections_of(args.consumer, args.partner)
+    if args.retry is None:
+        print(format_parked([row for p in projections for row in list_parked(p)]))
+        return
+    applied = failing = 0
+    for projection in projections:
+        done, still = retry_parked(projection, args.retry or None)
+        applied, failing = applied + done, failing + still
+    print(f"{applied} applied, {failing} still failing")
+    if failing:
+        sys.exit(1)
+
+
 def cmd_streams(args) -> None:
     from samen030.kernel.bus import provision_at
     federation = load_federation()
@@ -300,7 +321,7 @@ def cmd_export(args) -> None:
 
 COMMANDS = {"serve": cmd_serve, "gateway": cmd_gateway, "relay": cmd_relay, "followup": cmd_followup, "retention": cmd_retention,
             "projector": cmd_projector, "notifier": cmd_notifier, "smtp-sink": cmd_smtp_sink,
-            "streams": cmd_streams,
+            "streams": cmd_streams, "parked": cmd_parked,
             "notifications": cmd_notifications,
             "nats": cmd_nats, "run": cmd_run, "token": cmd_token, "account": cmd_account, "demo": cmd_demo, "import": cmd_import,
             "export": cmd_export, "import-members": cmd_import_members}
