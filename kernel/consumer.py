@@ -74,18 +74,18 @@ async def _settle(projection: Projection, messages: list, results: list, tries: 
     """Ack what was applied (or had been), terminate what is invalid or parked, nak what failed."""
     given_up = [(failure, m.subject, m.data, m.metadata.num_delivered)
                 for m, (outcome, failure) in zip(messages, results)
-                if outcome == FAILED and m.metadata.num_delivered >= tries]
+                if outcome == FAILED and failure is not None and m.metadata.num_delivered >= tries]
     if given_up:
         try:
             await projection.off_loop(projection.park, given_up)
-            log.error("%s: parked %d event(s) after %d tries: %s (samen030 parked --consumer %s)", projection.name,
-                      len(given_up), tries, ", ".join(f.event_id for f, *_ in given_up), projection.name)
+            log.error("%s: parked %d event(s) after %d tries (see samen030 parked): %s", projection.name,
+                      len(given_up), tries, ", ".join(f.event_id for f, *_ in given_up))
         except Exception:
             log.exception("%s: could not park %d event(s); they come again", projection.name, len(given_up))
             given_up = []
     parked = {failure.event_id for failure, *_ in given_up}
     for message, (outcome, failure) in zip(messages, results):
-        if outcome == INVALID or (outcome == FAILED and failure.event_id in parked):
+        if outcome == INVALID or (outcome == FAILED and failure is not None and failure.event_id in parked):
             await message.term()
         elif outcome == FAILED:
             await message.nak(delay=retry_delay)
