@@ -1,7 +1,7 @@
 """The gateway's combined read model, built only from the partners' events."""
 from sqlalchemy import JSON, Boolean, Column, Index, Integer, MetaData, String, Table, Text
 
-from samen030.kernel.consumer import tracking_table
+from samen030.kernel.consumer import parked_table, tracking_table
 from samen030.kernel.database import UTCDateTime
 
 metadata = MetaData()
@@ -172,3 +172,4 @@ search_index_version = Table(
 )
 
 applied_events = tracking_table(metadata)
+parked_events = parked_table(metadata)  # events given up on: samen030 parked

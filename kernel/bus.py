@@ -1,25 +1,54 @@
-"""The NATS connection and each partner's JetStream stream (samen030-<partner>)."""
+"""The NATS connection and each partner's JetStream stream (samen030-<partner>, subjects
+samen030.<partner>.> and nothing else).
+
+On the shared server the operator provisions the streams (`provision_streams`, `samen030 streams`;
+`samen030 run` does it on start); a partner's user may not create one there. Where a partner is the
+administrator of its server (a development server without users, later its own leaf node),
+`ensure_stream` creates its stream itself."""
 import asyncio
 import logging
 import os
+from urllib.parse import urlsplit
 
 import nats
 from nats.js.api import DiscardPolicy, RetentionPolicy, StorageType, StreamConfig
 from nats.js.errors import BadRequestError, NotFoundError
 
+from .nats_users import inbox_prefix, stream_name
+from .workers import wait_or_stop
+
 log = logging.getLogger(__name__)
 DUPLICATE_WINDOW = float(os.environ.get("SAMEN030_DUPLICATE_WINDOW", 3600))
+DAY = 86400.0
 
 
-def stream_name(partner: str) -> str:
-    return f"samen030-{partner}"
+class StreamMismatch(RuntimeError):
+    """The partner's stream exists with other subjects than its own: publishing there is refused."""
+
+
+class StreamMissing(RuntimeError):
+    """The partner's stream does not exist and could not be made here: the operator provisions it."""
 
 
 def stream_subjects(partner: str) -> list[str]:
     return [f"samen030.{partner}.>"]
 
 
-async def connect(url: str, name: str):
+def max_age_seconds() -> float:
+    """How long a stream keeps an event (SAMEN030_STREAM_MAX_AGE_DAYS, default 30; 0: for ever). At
+    least the longest outage planned for: a consumer away longer misses what expired meanwhile."""
+    return float(os.environ.get("SAMEN030_STREAM_MAX_AGE_DAYS", "30")) * DAY
+
+
+def stream_config(partner: str) -> StreamConfig:
+    return StreamConfig(name=stream_name(partner), subjects=stream_subjects(partner), storage=StorageType.FILE,
+                        retention=RetentionPolicy.LIMITS, discard=DiscardPolicy.OLD,
+                        duplicate_window=DUPLICATE_WINDOW, max_age=max_age_seconds(), num_replicas=1)
+
+
+async def connect(url: str, name: str, stop: asyncio.Event):
+    """A connection that reconnects by itself, or None when `stop` was set before NATS answered.
+    Replies come to the inbox of the URL's user (`_INBOX_<user>`), the only one it may read."""
     async def on_disconnect():
         log.warning("%s: disconnected from NATS", name)
 
@@ -27,35 +56,138 @@ async def connect(url: str, name: str):
         log.warning("%s: reconnected to NATS", name)
 
     async def on_error(exc):
-        log.debug("%s: NATS error: %s", name, exc)
+        if "permissions violation" in str(exc):
+            log.error("%s: NATS refused: %s", name, exc)
+        else:
+            log.debug("%s: NATS error: %s", name, exc)
 
+    user = urlsplit(url).username
     delay = 0.1
-    while True:  # the broker may still be starting, or restarting
+    while not stop.is_set():  # the broker may still be starting, or restarting
         try:
-            return await nats.connect(
+            return await _unless_stopped(stop, nats.connect(
                 url, name=name, max_reconnect_attempts=-1, reconnect_time_wait=0.25, connect_timeout=2,
                 allow_reconnect=True, disconnected_cb=on_disconnect, reconnected_cb=on_reconnect,
-                error_cb=on_error,
-            )
+                error_cb=on_error, **({"inbox_prefix": inbox_prefix(user)} if user else {}),
+            ))
         except (OSError, asyncio.TimeoutError, nats.errors.NoServersError) as exc:
-            log.warning("%s: cannot reach NATS at %s (%s); retrying", name, url, exc)
-            await asyncio.sleep(delay)
+            log.warning("%s: cannot reach NATS at %s (%s); retrying", name, _without_password(url), exc)
+            await wait_or_stop(stop, delay)
             delay = min(delay * 2, 2.0)
+    return None
 
 
-async def ensure_stream(js, partner: str) -> None:
-    """Create the partner's stream with a duplicate window when it is missing."""
+async def _unless_stopped(stop: asyncio.Event, connecting):
+    """nats-py's first connect with max_reconnect_attempts=-1 tries for ever: give it up when stopped."""
+    attempt, stopped = asyncio.ensure_future(connecting), asyncio.ensure_future(stop.wait())
+    await asyncio.wait({attempt, stopped}, return_when=asyncio.FIRST_COMPLETED)
+    stopped.cancel()
+    if not attempt.done():
+        attempt.cancel()
+        await asyncio.gather(attempt, return_exceptions=True)
+    if attempt.cancelled() or attempt.exception() is not None:
+        return None if stop.is_set() else attempt.result()
+    if stop.is_set():
+        await attempt.result().close()
+        return None
+    return attempt.result()
+
+
+def _without_password(url: str) -> str:
+    parts = urlsplit(url)
+    return url.replace(f":{parts.password}@", ":…@", 1) if parts.password else url
+
+
+async def ensure_stream(js, partner: str, create_timeout: float = 2.0) -> None:
+    """The partner's stream exists with exactly its own subjects, or this raises: StreamMismatch when
+    it has other subjects (someone made it over another partner's subjects, or the operator must fix
+    it), StreamMissing when it is missing and this user may not create it (the operator provisions
+    it; a refusal shows up as a timeout, the server's reason in the connection's error log)."""
     name = stream_name(partner)
     try:
-        await js.stream_info(name)
+        _check_subjects(await js.stream_info(name), partner)
         return
     except NotFoundError:
         pass
-    config = StreamConfig(name=name, subjects=stream_subjects(partner), storage=StorageType.FILE,
-                          retention=RetentionPolicy.LIMITS, discard=DiscardPolicy.OLD,
-                          duplicate_window=DUPLICATE_WINDOW, num_replicas=1)
     try:
-        await js.add_stream(config)
+        await asyncio.wait_for(js.add_stream(stream_config(partner)), create_timeout)
         log.info("created stream %s", name)
-    except BadRequestError as exc:  # created meanwhile by another worker
-        log.debug("stream %s: %s", name, exc)
+        return
+    except Exception as exc:  # refused here (no right, or subjects taken), or created meanwhile
+        refusal = exc
+    try:
+        _check_subjects(await js.stream_info(name), partner)  # created meanwhile, by another worker
+    except NotFoundError:
+        if isinstance(refusal, BadRequestError) and (holder := await _holder_of(js, partner)):
+            raise StreamMismatch(f"stream {holder} holds the subjects {stream_subjects(partner)} of {partner}, so "
+                                 f"{name} cannot be made: refusing to publish until the operator fixes it") from refusal
+        raise StreamMissing(f"stream {name} does not exist and could not be created here ({_reason(refusal)}): "
+                            f"the operator provisions it with `samen030 streams`") from refusal
+
+
+def _check_subjects(info, partner: str) -> None:
+    if list(info.config.subjects or []) != stream_subjects(partner):
+        raise StreamMismatch(f"stream {info.config.name} has subjects {info.config.subjects}, but must have exactly "
+                             f"{stream_subjects(partner)}: refusing to publish into it until the operator fixes it")
+
+
+async def _holder_of(js, partner: str) -> str | None:
+    try:
+        return await asyncio.wait_for(js.find_stream_name_by_subject(stream_subjects(partner)[0]), 2)
+    except Exception:
+        return None
+
+
+def _reason(exc: Exception) -> str:
+    if isinstance(exc, (asyncio.TimeoutError, nats.errors.TimeoutError)):
+        return "no answer: this NATS user may not do that, or the server is unreachable"
+    return getattr(exc, "description", None) or f"{type(exc).__name__}: {exc}"
+
+
+async def provision_streams(js, partners: list[str]) -> dict[str, str]:
+    """The operator's part (as `admin`): every partner's stream with its own subjects, file storage,
+    the duplicate window and the retention of stream_config(). Existing streams are brought in line
+    first (so one made over another partner's subjects lets go of them), then missing ones are made.
+    Returns what happened per stream: "created", "updated", "as it should be", or the server's refusal."""
+    done, missing = {}, []
+    for partner in partners:
+        wanted = stream_config(partner)
+        try:
+            info = await js.stream_info(wanted.name)
+        except NotFoundError:
+            missing.append(wanted)
+            continue
+        except Exception as exc:
+            done[wanted.name] = f"refused: {_reason(exc)}"
+            continue
+        have = info.config
+        if (have.subjects, have.max_age, have.duplicate_window) == (wanted.subjects, wanted.max_age,
+                                                                     wanted.duplicate_window):
+            done[wanted.name] = "as it should be"
+            continue
+        done[wanted.name] = await _attempt(js.update_stream(wanted), "updated")
+    for wanted in missing:
+        done[wanted.name] = await _attempt(js.add_stream(wanted), "created")
+    return done
+
+
+async def provision_at(url: str, partners: list[str], give_up_after: float = 15.0) -> dict[str, str] | None:
+    """provision_streams() on the server at `url` (with the operator's credentials); None when it does
+    not answer within `give_up_after` seconds."""
+    stop = asyncio.Event()
+    asyncio.get_running_loop().call_later(give_up_after, stop.set)
+    nc = await connect(url, "samen030-streams", stop)
+    if nc is None:
+        return None
+    try:
+        return await provision_streams(nc.jetstream(timeout=3), partners)
+    finally:
+        await nc.close()
+
+
+async def _attempt(call, outcome: str) -> str:
+    try:
+        await call
+        return outcome
+    except Exception as exc:
+        return f"refused: {_reason(exc)}"

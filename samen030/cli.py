@@ -7,7 +7,8 @@ from pathlib import Path
 
 from samen030.kernel import keys
 from samen030.kernel.config import ConfigError, load_federation, port_of, var_dir
-from samen030.kernel.natsserver import GATEWAY_USER, credentials_url
+from samen030.kernel.nats_users import ADMIN_USER, GATEWAY_DURABLE, GATEWAY_USER, NOTIFIER_DURABLE, NOTIFIER_USER
+from samen030.kernel.natsserver import credentials_url
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -43,9 +44,17 @@ def main(argv: list[str] | None = None) -> None:
     notes.add_argument("--retry", nargs="*", metavar="ID", help="these failed deliveries (or all) once more")
     notes.add_argument("--webhook-secret", metavar="PARTNER", help="print the partner's webhook secret to hand over")
     commands.add_parser("projector", help="keep the gateway's read model up to date from all partners")
+    parked = commands.add_parser("parked", help="events a consumer gave up on after SAMEN030_MAX_DELIVER tries; "
+                                                "--retry applies them again")
+    parked.add_argument("--consumer", required=True, choices=[GATEWAY_DURABLE, NOTIFIER_DURABLE, "followup"])
+    parked.add_argument("--partner", help="whose follow-up worker (with --consumer followup)")
+    parked.add_argument("--retry", nargs="*", metavar="EVENT_ID", help="these parked events (or all) once more")
 
     nats = commands.add_parser("nats", help="run the embedded nats-server with JetStream")
     nats.add_argument("--port", type=int)
+    streams = commands.add_parser("streams", help="the operator's part (as NATS user admin): make or mend every "
+                                                  "partner's stream samen030-<partner>")
+    streams.add_argument("--partner", action="append", help="repeatable; default: every partner")
 
     run = commands.add_parser("run", help="start the whole local federation")
     run.add_argument("--no-demo", action="store_true", help="do not load demo offers")
@@ -168,7 +177,7 @@ def cmd_retention(args) -> None:
 
 def cmd_notifier(_args) -> None:
     from samen030.notifier.commands import run_notifier
-    run_notifier(_nats_url(load_federation(), GATEWAY_USER))  # reads every stream, like the projector
+    run_notifier(_nats_url(load_federation(), NOTIFIER_USER))  # reads every stream, like the projector
 
 
 def cmd_smtp_sink(args) -> None:
@@ -197,6 +206,35 @@ def cmd_projector(_args) -> None:
     run_worker(lambda stop: consume(projection, nats_url, list(federation.partners), stop))
 
 
+def cmd_parked(args) -> None:
+    from samen030.kernel.parked import format_parked, list_parked, retry_parked
+    from samen030.parked import projections_of
+    projections = projections_of(args.consumer, args.partner)
+    if args.retry is None:
+        print(format_parked([row for p in projections for row in list_parked(p)]))
+        return
+    applied = failing = 0
+    for projection in projections:
+        done, still = retry_parked(projection, args.retry or None)
+        applied, failing = applied + done, failing + still
+    print(f"{applied} applied, {failing} still failing")
+    if failing:
+        sys.exit(1)
+
+
+def cmd_streams(args) -> None:
+    from samen030.kernel.bus import provision_at
+    federation = load_federation()
+    partners = [federation.partner(p).id for p in args.partner] if args.partner else list(federation.partners)
+    done = asyncio.run(provision_at(_nats_url(federation, ADMIN_USER), partners))
+    if done is None:
+        sys.exit(f"samen030 streams: NATS at {federation.nats_url} does not answer")
+    for stream, outcome in done.items():
+        print(f"{stream}: {outcome}")
+    if any(outcome.startswith("refused") for outcome in done.values()):
+        sys.exit(1)
+
+
 def _nats_url(federation, user: str) -> str:
     """An explicit NATS_URL is used as it is; the local federation's server needs its users."""
     if "NATS_URL" in os.environ:
@@ -210,7 +248,8 @@ def cmd_nats(args) -> None:
     port = args.port or port_of(federation.nats_url.replace("nats://", "http://"))
     workdir = var_dir() / "nats"
     passwords = local_passwords(workdir, list(federation.partners))
-    config = write_config(workdir / "nats.conf", port, workdir / "jetstream", passwords=passwords)
+    config = write_config(workdir / "nats.conf", port, workdir / "jetstream", passwords=passwords,
+                          partners=list(federation.partners))
     os.execv(nats_server_binary(), [nats_server_binary(), "-c", str(config)])
 
 
@@ -322,6 +361,7 @@ def cmd_export(args) -> None:
 
 COMMANDS = {"serve": cmd_serve, "gateway": cmd_gateway, "relay": cmd_relay, "followup": cmd_followup, "retention": cmd_retention,
             "projector": cmd_projector, "notifier": cmd_notifier, "smtp-sink": cmd_smtp_sink,
+            "streams": cmd_streams, "parked": cmd_parked,
             "notifications": cmd_notifications,
             "nats": cmd_nats, "run": cmd_run, "token": cmd_token, "keys": cmd_keys, "account": cmd_account, "demo": cmd_demo, "import": cmd_import,
             "export": cmd_export, "import-members": cmd_import_members}

@@ -1,4 +1,5 @@
 """`samen030 run`: the whole local federation as separate processes, supervised until Ctrl-C."""
+import asyncio
 import ctypes
 import json
 import os
@@ -16,7 +17,9 @@ from samen030.demo_requests import load_demo_requests
 from samen030.kernel import keys
 from samen030.kernel.auth import issue_token
 from samen030.kernel.config import load_federation, port_of, var_dir
-from samen030.kernel.natsserver import wait_for_port
+from samen030.kernel.bus import provision_at
+from samen030.kernel.nats_users import ADMIN_USER
+from samen030.kernel.natsserver import credentials_url, wait_for_port
 from samen030.notifier.mail import smtp_url
 from samen030.notifier.webhook_secrets import ensure_webhook_secrets, secrets_file
 
@@ -93,6 +96,7 @@ def run_local_federation(load_demo_data: bool = True) -> None:
         if "NATS_URL" not in os.environ:
             supervisor.start("nats", ["nats"])
             wait_for_port(port_of(federation.nats_url.replace("nats://", "http://")))
+            provision_streams(federation, var)
         urls = {}
         for partner in federation.partners.values():
             for service, url in partner.services.items():
@@ -128,6 +132,18 @@ def run_local_federation(load_demo_data: bool = True) -> None:
         print("\nstopping the federation…", flush=True)
     finally:
         supervisor.stop()
+
+
+def provision_streams(federation, var) -> None:
+    """The operator's part on the embedded server: every partner's stream, made as admin (a partner's
+    user may not make streams there)."""
+    done = asyncio.run(provision_at(credentials_url(federation.nats_url, ADMIN_USER, var / "nats"),
+                                    list(federation.partners)))
+    if done is None:
+        raise RuntimeError(f"the embedded nats-server at {federation.nats_url} does not answer")
+    for stream, outcome in done.items():
+        if outcome.startswith("refused"):
+            print(f"  stream {stream}: {outcome}", flush=True)
 
 
 def _interrupt(_signum, _frame):

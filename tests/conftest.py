@@ -16,16 +16,22 @@ os.environ.setdefault("SAMEN030_KEYS", tempfile.mkdtemp(prefix="samen030-test-ke
 
 from samen030.kernel import keys  # noqa: E402
 from samen030.kernel.auth import issue_token  # noqa: E402
-from samen030.kernel.natsserver import free_port, nats_server_binary, wait_for_port, write_config
+from samen030.kernel.natsserver import (credentials_url, free_port, local_passwords, nats_server_binary,  # noqa: E402
+                                       wait_for_port, write_config)
 
 
 class NatsServer:
-    """A nats-server this test owns: it may kill and restart it."""
+    """A nats-server this test owns: it may kill and restart it. With `partners`, the federation's
+    users and permissions as `samen030 run` configures them (`url_as(user)` connects as one)."""
 
-    def __init__(self, workdir: Path):
+    def __init__(self, workdir: Path, partners: list[str] | None = None):
         self.port, self.workdir, self.proc = free_port(), workdir, None
         self.url = f"nats://127.0.0.1:{self.port}"
-        self.config = write_config(workdir / "nats.conf", self.port, workdir / "jetstream")
+        passwords = local_passwords(workdir, partners) if partners else None
+        self.config = write_config(workdir / "nats.conf", self.port, workdir / "jetstream", passwords=passwords)
+
+    def url_as(self, user: str) -> str:
+        return credentials_url(self.url, user, self.workdir)
 
     def start(self):
         self.proc = subprocess.Popen([nats_server_binary(), "-c", str(self.config)],

@@ -7,6 +7,7 @@ from datetime import datetime, timezone
 from samen030.kernel.consumer import Projection
 from samen030.kernel.database import Database
 from samen030.kernel.erasure import scrub
+from samen030.kernel.nats_users import erasures_durable
 from samen030.kernel.events import Event
 
 from .personal_data import TOUCHED, erase_copies, erase_member_requests
@@ -37,7 +38,7 @@ def erasures_projection(db: Database, partner: str) -> ScrubbingProjection:
     def on_request_erased(conn, event: Event) -> None:
         projection.erased |= erase_copies(conn, partner, event.partner, event.data, _now()) > 0
 
-    projection = ScrubbingProjection(f"requests-{partner}-erasures", db, applied_events, {
+    projection = ScrubbingProjection(erasures_durable(partner), db, applied_events, {
         "nl.samen030.members.member.erased.v1": on_member_erased,
         "nl.samen030.requests.request.erased.v1": on_request_erased})
     return projection

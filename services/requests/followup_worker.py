@@ -13,6 +13,7 @@ from sqlalchemy import select, update
 from samen030.kernel import outbox as outbox_rows
 from samen030.kernel.consumer import Projection, consume
 from samen030.kernel.database import Database
+from samen030.kernel.nats_users import followup_durable
 from samen030.kernel.events import Event
 from samen030.kernel.workers import wait_or_stop
 
@@ -29,7 +30,7 @@ log = logging.getLogger(__name__)
 def answers_projection(db: Database, partner: str) -> Projection:
     def on_changed(conn, event: Event) -> None:
         apply_answer(conn, partner, event.partner, event.data)
-    return Projection(f"requests-{partner}", db, applied_events,
+    return Projection(followup_durable(partner), db, applied_events,
                       {"nl.samen030.requests.request.changed.v1": on_changed})
 
 

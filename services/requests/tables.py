@@ -3,7 +3,7 @@ data: they stay in this database, are served only to the partner's coordinators,
 partner only in a referral the resident consented to."""
 from sqlalchemy import JSON, Boolean, Column, ForeignKey, Index, Integer, MetaData, String, Table, Text
 
-from samen030.kernel.consumer import tracking_table
+from samen030.kernel.consumer import parked_table, tracking_table
 from samen030.kernel.database import UTCDateTime
 from samen030.kernel.outbox import outbox_table
 
@@ -85,5 +85,6 @@ referrals = Table(  # both sides keep one row per referral, with what was shared
 
 outbox = outbox_table(metadata)
 applied_events = tracking_table(metadata)  # referral outcomes from other partners, applied once
+parked_events = parked_table(metadata)  # events given up on: samen030 parked
 
 PERSONAL_FIELDS = ("question", "name", "phone", "email")

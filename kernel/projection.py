@@ -1,0 +1,114 @@
+"""What a durable consumer feeds: a database and a handler per event type. Each event is applied and
+recorded as applied in one transaction; a redelivered or duplicated event changes nothing; an event
+that is not valid is logged, never applied. An event its handler keeps failing on is parked: kept in
+the projection's own database (`parked_events`), to be applied again with `samen030 parked --retry`."""
+import asyncio
+import logging
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from typing import Callable
+
+from sqlalchemy import Column, Integer, MetaData, String, Table, Text, insert, select, update
+from sqlalchemy.engine import Connection
+
+from .database import Database, UTCDateTime
+from .events import Event, InvalidEvent, parse_event
+
+log = logging.getLogger(__name__)
+Handler = Callable[[Connection, Event], None]
+APPLIED, DUPLICATE, INVALID, FAILED = "applied", "duplicate", "invalid", "failed"
+
+
+def tracking_table(metadata: MetaData) -> Table:
+    return Table(
+        "applied_events", metadata,
+        Column("event_id", String(36), primary_key=True),
+        Column("partner", String(32), nullable=False),
+        Column("applied_at", UTCDateTime, nullable=False),
+    )
+
+
+def parked_table(metadata: MetaData) -> Table:
+    """Events a consumer gave up on after SAMEN030_MAX_DELIVER failed tries, with what went wrong."""
+    return Table(
+        "parked_events", metadata,
+        Column("event_id", String(36), primary_key=True),
+        Column("consumer", String(64), primary_key=True),  # the projection's (durable consumer's) name
+        Column("partner", String(32), nullable=False),
+        Column("subject", String(200), nullable=False),
+        Column("payload", Text, nullable=False),  # the message as it came, to apply again
+        Column("error", Text, nullable=False),  # the last one
+        Column("attempts", Integer, nullable=False),
+        Column("parked_at", UTCDateTime, nullable=False),
+    )
+
+
+@dataclass(frozen=True)
+class Failure:
+    event_id: str
+    partner: str
+    error: str
+
+
+class Projection:
+    """Handlers per event type on one database. Its work runs in a thread of its own, one batch at a
+    time (`off_loop`), so a slow or locked database holds up no other worker of the event loop, and a
+    SQLite file is never written by two of its batches at once."""
+
+    def __init__(self, name: str, db: Database, tracking: Table, handlers: dict[str, Handler],
+                 parked: Table | None = None):
+        self.name, self.db, self.tracking, self.handlers = name, db, tracking, handlers
+        self.parked = parked if parked is not None else tracking.metadata.tables.get("parked_events")
+        self.failures: dict[int, Failure] = {}  # of the last apply(), by position in the batch
+        self._thread = ThreadPoolExecutor(1, thread_name_prefix=f"projection-{name}")
+
+    async def off_loop(self, work: Callable, *args):
+        return await asyncio.get_running_loop().run_in_executor(self._thread, work, *args)
+
+    def apply(self, messages: list[tuple[bytes, str]]) -> list[str]:
+        """Apply a batch of (payload, subject) in one transaction; an outcome per message."""
+        self.failures = {}
+        outcomes = []
+        with self.db.begin() as conn:
+            for position, (payload, subject) in enumerate(messages):
+                outcomes.append(self._apply_one(conn, payload, subject, position))
+        return outcomes
+
+    def apply_batch(self, messages: list[tuple[bytes, str]]) -> list[tuple[str, Failure | None]]:
+        """apply() (as a subclass makes it), with each failure's reason."""
+        outcomes = self.apply(messages)
+        return [(outcome, self.failures.get(position)) for position, outcome in enumerate(outcomes)]
+
+    def _apply_one(self, conn: Connection, payload: bytes, subject: str, position: int) -> str:
+        try:
+            event = parse_event(payload, subject)
+        except InvalidEvent as exc:
+            log.warning("%s: rejected message on %s: %s", self.name, subject, exc)
+            return INVALID
+        if conn.execute(select(self.tracking.c.event_id).where(self.tracking.c.event_id == event.id)).first():
+            return DUPLICATE
+        try:
+            with conn.begin_nested():
+                if handler := self.handlers.get(event.type):
+                    handler(conn, event)
+                conn.execute(insert(self.tracking).values(event_id=event.id, partner=event.partner,
+                                                          applied_at=datetime.now(timezone.utc)))
+        except Exception as exc:
+            log.exception("%s: could not apply %s %s", self.name, event.type, event.id)
+            self.failures[position] = Failure(event.id, event.partner, f"{type(exc).__name__}: {exc}")
+            return FAILED
+        return APPLIED
+
+    def park(self, parked: list[tuple[Failure, str, bytes, int]]) -> None:
+        """Keep (failure, subject, payload, attempts) of events given up on, in one transaction."""
+        if self.parked is None:
+            raise RuntimeError(f"{self.name}: its database has no parked_events table (kernel.projection.parked_table)")
+        now = datetime.now(timezone.utc)
+        with self.db.begin() as conn:
+            for failure, subject, payload, attempts in parked:
+                row = {"partner": failure.partner, "subject": subject, "payload": payload.decode("utf-8", "replace"),
+                       "error": failure.error, "attempts": attempts, "parked_at": now}
+                key = (self.parked.c.event_id == failure.event_id, self.parked.c.consumer == self.name)
+                if not conn.execute(update(self.parked).where(*key).values(row)).rowcount:
+                    conn.execute(insert(self.parked).values(event_id=failure.event_id, consumer=self.name, **row))
