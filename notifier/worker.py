@@ -41,9 +41,9 @@ async def serve(stop: asyncio.Event, *, federation: Federation | None = None, na
     if unsigned := partners_without_secret(federation):
         log.warning("no webhook secret for %s: their webhook deliveries fail until one is given (%s or %s)",
                     ", ".join(unsigned), env_name("<partner>"), secrets_file())
-    wake = asyncio.Event()
+    wake, loop = asyncio.Event(), asyncio.get_running_loop()
     notifier = Notifier(federation, max_age_from_env() if max_age == "env" else max_age)
-    projection = NotifierProjection(db, notifier, wake.set)
+    projection = NotifierProjection(db, notifier, lambda: loop.call_soon_threadsafe(wake.set))  # from its thread
     sender = Sender(db, policy or Policy.from_env())
     await asyncio.gather(consume(projection, nats_url or federation.nats_url, list(federation.partners), stop),
                          sender.run(stop, wake), prune_waiting(db, stop))
