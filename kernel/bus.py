@@ -49,8 +49,11 @@ def stream_config(partner: str) -> StreamConfig:
 async def connect(url: str, name: str, stop: asyncio.Event):
     """A connection that reconnects by itself, or None when `stop` was set before NATS answered.
     Replies come to the inbox of the URL's user (`_INBOX_<user>`), the only one it may read."""
+    client = nats.NATS()
+
     async def on_disconnect():
-        log.warning("%s: disconnected from NATS", name)
+        if not client.is_closed:  # not our own close()
+            log.warning("%s: disconnected from NATS", name)
 
     async def on_reconnect():
         log.warning("%s: reconnected to NATS", name)
@@ -65,7 +68,7 @@ async def connect(url: str, name: str, stop: asyncio.Event):
     delay = 0.1
     while not stop.is_set():  # the broker may still be starting, or restarting
         try:
-            return await _unless_stopped(stop, nats.connect(
+            return await _unless_stopped(stop, client, client.connect(
                 url, name=name, max_reconnect_attempts=-1, reconnect_time_wait=0.25, connect_timeout=2,
                 allow_reconnect=True, disconnected_cb=on_disconnect, reconnected_cb=on_reconnect,
                 error_cb=on_error, **({"inbox_prefix": inbox_prefix(user)} if user else {}),
@@ -77,7 +80,7 @@ async def connect(url: str, name: str, stop: asyncio.Event):
     return None
 
 
-async def _unless_stopped(stop: asyncio.Event, connecting):
+async def _unless_stopped(stop: asyncio.Event, client, connecting):
     """nats-py's first connect with max_reconnect_attempts=-1 tries for ever: give it up when stopped."""
     attempt, stopped = asyncio.ensure_future(connecting), asyncio.ensure_future(stop.wait())
     await asyncio.wait({attempt, stopped}, return_when=asyncio.FIRST_COMPLETED)
@@ -88,9 +91,9 @@ async def _unless_stopped(stop: asyncio.Event, connecting):
     if attempt.cancelled() or attempt.exception() is not None:
         return None if stop.is_set() else attempt.result()
     if stop.is_set():
-        await attempt.result().close()
+        await client.close()
         return None
-    return attempt.result()
+    return client
 
 
 def _without_password(url: str) -> str:

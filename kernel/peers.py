@@ -2,6 +2,8 @@
 with a short-lived service token of the calling partner that names the one operation
 (kernel/operations.py); and public reads (the gateway's, a directory's), which carry no token at all.
 Both fail fast when the other side is down. Personal data travels only this way, never on the bus."""
+import os
+
 import requests as http
 from urllib3.exceptions import NewConnectionError
 
@@ -9,7 +11,8 @@ from .config import ConfigError, load_federation
 from .operations import OPERATIONS
 from .tokens import service_token
 
-TIMEOUT = (1.0, 5.0)  # connect, read: a service that is down is known within a second
+# connect, read: a service that is down is known within a second, one that hangs within two
+TIMEOUT = (1.0, float(os.environ.get("SAMEN030_PEER_TIMEOUT_SECONDS", 1.5)))
 
 
 class PeerUnavailable(Exception):

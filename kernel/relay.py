@@ -47,7 +47,7 @@ class Relay:
         if nc is None:  # stopped before NATS answered
             return
         js = nc.jetstream(publish_async_max_pending=self.batch * 2)
-        backoff, self.stream_ready, last_report = Backoff(), False, time.monotonic()
+        backoff, self.stream_ready, last_report, reported = Backoff(), False, time.monotonic(), 0
         try:
             while not stop.is_set():
                 try:
@@ -60,9 +60,9 @@ class Relay:
                     passing = isinstance(exc, (NotAllPublished, nats.errors.Error, asyncio.TimeoutError))
                     self.trouble.happened(exc, logging.WARNING if passing else logging.ERROR)
                     await backoff.sleep(stop)
-                if time.monotonic() - last_report > 10:
+                if time.monotonic() - last_report > 10 and self.published != reported:  # quiet when idle
                     log.info("relay %s/%s: %d events published", self.partner, self.service, self.published)
-                    last_report = time.monotonic()
+                    last_report, reported = time.monotonic(), self.published
         finally:
             await nc.close()
 

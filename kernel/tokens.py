@@ -126,5 +126,5 @@ def _published_keys(issuer: str, url: str) -> jwt.PyJWKClient:
         if (issuer, url) not in _clients:
             _clients[(issuer, url)] = jwt.PyJWKClient(url, lifespan=float(os.environ.get("SAMEN030_JWKS_CACHE_SECONDS", 300)),
                                             cooldown_duration=float(os.environ.get("SAMEN030_JWKS_REFRESH_SECONDS", 30)),
-                                            timeout=2.0)
+                                            timeout=1.0)
         return _clients[(issuer, url)]

@@ -20,6 +20,14 @@ def main(argv: list[str] | None = None) -> None:
     serve.add_argument("--partner", required=True)
     _http_options(serve)
 
+    node = commands.add_parser("node", help="a partner's whole node in one process: its services, relay, "
+                                            "follow-up and retention")
+    node.add_argument("--partner", required=True)
+    node.add_argument("--threads", type=int, default=int(os.environ.get("SAMEN030_THREADS", 8)))
+    city = commands.add_parser("city", help="the city's hub in one process: gateway, projector and notifier")
+    city.add_argument("--threads", type=int, default=int(os.environ.get("SAMEN030_THREADS", 16)))
+    city.add_argument("--mail-sink", action="store_true", help="also keep every mail in var/mail (the local SMTP sink)")
+
     gateway = commands.add_parser("gateway", help="serve the gateway's HTTP API")
     _http_options(gateway)
 
@@ -125,6 +133,31 @@ def cmd_serve(args) -> None:
     partner = federation.partner(args.partner)
     port = args.port or partner.listen.get(args.service) or port_of(partner.url(args.service))
     serve(service_app(args.service, args.partner), port, workers=args.workers, threads=args.threads)
+
+
+def cmd_node(args) -> None:
+    from samen030.node import run_node
+    _log_to_stderr()
+    federation = load_federation()
+    federation.partner(args.partner)
+    run_node(federation, args.partner, _nats_url(federation, args.partner), args.threads)
+
+
+def cmd_city(args) -> None:
+    from urllib.parse import urlsplit
+
+    from samen030.city import run_city
+    from samen030.notifier.mail import smtp_url
+    _log_to_stderr()
+    federation = load_federation()
+    sink = (urlsplit(smtp_url()).port or 25, var_dir() / "mail") if args.mail_sink else None
+    run_city(federation, _nats_url(federation, GATEWAY_USER), _nats_url(federation, NOTIFIER_USER), sink, args.threads)
+
+
+def _log_to_stderr() -> None:
+    import logging
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    logging.getLogger("mail.log").setLevel(logging.WARNING)  # aiosmtpd's line per SMTP command
 
 
 def cmd_gateway(args) -> None:
@@ -359,7 +392,7 @@ def cmd_export(args) -> None:
     print(f"{count} aanbod geëxporteerd naar {args.out} ({count} offers exported).", file=sys.stderr)
 
 
-COMMANDS = {"serve": cmd_serve, "gateway": cmd_gateway, "relay": cmd_relay, "followup": cmd_followup, "retention": cmd_retention,
+COMMANDS = {"node": cmd_node, "city": cmd_city, "serve": cmd_serve, "gateway": cmd_gateway, "relay": cmd_relay, "followup": cmd_followup, "retention": cmd_retention,
             "projector": cmd_projector, "notifier": cmd_notifier, "smtp-sink": cmd_smtp_sink,
             "streams": cmd_streams, "parked": cmd_parked,
             "notifications": cmd_notifications,

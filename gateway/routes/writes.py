@@ -5,11 +5,12 @@ from flask import Response, current_app, request
 from flask_smorest import Blueprint, abort
 
 from samen030.kernel.config import ConfigError
+from samen030.kernel.peers import TIMEOUT
 from samen030.kernel.web import existing_id
 
 blp = Blueprint("writes", __name__, url_prefix="/api/v1/partners",
                 description="Writes, forwarded to the owning partner's service")
-FORWARD_TIMEOUT = (1.0, 5.0)
+FORWARD_TIMEOUT = TIMEOUT  # a partner that hangs is a 503 within two seconds, holding one thread that long
 
 
 @blp.route("/<partner>/offers", methods=["POST"])

@@ -156,3 +156,32 @@ def test_ctrl_c_stops_everything(federation):
     for url in (urls["gateway"], urls["krachtstation"]):
         with pytest.raises(requests.ConnectionError):
             requests.get(f"{url}/health", timeout=1)
+
+
+def test_a_part_that_cannot_start_is_named_with_its_log_and_nothing_is_left_running(tmp_path):
+    """krachtstation's port is taken: its node dies at every start; `samen030 run` says which part and
+    why, and stops the others."""
+    import os
+    import socket
+    import subprocess
+    import sys
+
+    from tests.federation import write_federation
+    urls = write_federation(tmp_path / "federation.toml", ["krachtstation", "zorgbelang"])
+    taken = socket.socket()
+    taken.bind(("127.0.0.1", int(urls["krachtstation"].rsplit(":", 1)[1])))
+    taken.listen()
+    env = {**os.environ, "SAMEN030_FEDERATION": str(tmp_path / "federation.toml"), "SAMEN030_VAR": str(tmp_path / "var"),
+           "SAMEN030_SMTP_URL": "smtp://mail.example.invalid:25"}
+    env.pop("NATS_URL", None)
+    try:
+        done = subprocess.run([sys.executable, "-m", "samen030", "run", "--no-demo"], env=env, capture_output=True,
+                              text=True, timeout=120)
+    finally:
+        taken.close()
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert "krachtstation failed" in done.stderr and "while starting" in done.stderr
+    assert "Address already in use" in done.stderr  # the end of its log, shown
+    for url in (urls["gateway"], urls["zorgbelang"]):
+        with pytest.raises(requests.ConnectionError):
+            requests.get(f"{url}/health", timeout=1)
