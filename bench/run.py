@@ -1,4 +1,4 @@
-"""SAMEN030 benchmark (`make bench`): eight figures measured in one run on this machine, each printed
+"""SAMEN030 benchmark (`make bench`): eleven figures measured in one run on this machine, each printed
 beside its target. Targets are reported, never asserted: the exit status is non-zero only on a crash.
 
 The benchmark starts its own federation in a temporary directory: a private nats-server (JetStream,
@@ -46,6 +46,12 @@ time used by processes the benchmark did not start is printed, with a warning ab
    its partner's own key, in-process, per call (median of 7 rounds of 2,000), next to the check before
    each partner had its own key (an itsdangerous HMAC token of the one federation secret) and a bare
    Ed25519 signature check. No target; the ratio is times the old check.
+9–11. A partner's node on a small machine (bench/smallnode.py), beside the old form (every service and
+   worker a process of its own) measured in the same run: `samen030 run` until every part answers with
+   two CPU-bound processes busy beside it (5 runs; the old form once), target < 15 s; one node's RSS
+   (< 150 MB) and idle CPU (< 2% of a core), the whole federation's RSS (< 1 GB); a hung partner
+   (SIGSTOP): forwarded writes to it answer 503 in < 2 s while 32 connections reading other partners'
+   offers at the gateway all get answers (p99 reported).
 """
 import asyncio
 import logging
@@ -65,6 +71,7 @@ import relaythroughput
 import intake
 import requestfigures
 import search
+import smallnode
 import tokens
 from infra import Federation
 
@@ -158,7 +165,7 @@ def figures_rows(f: dict) -> list[Row]:
 
 
 def run_request_figures(workdir: Path) -> dict:
-    log(f"[6/8] city figures: {requestfigures.REQUESTS:,} help requests and {requestfigures.REFERRALS:,} referrals "
+    log(f"[6/11] city figures: {requestfigures.REQUESTS:,} help requests and {requestfigures.REFERRALS:,} referrals "
         "into a read model of its own through the projector's handlers, then GET /api/v1/figures/requests in-process …")
     figures = requestfigures.measure(workdir)
     log(f"      {figures['events']:,} events built in {figures['build_s']:.1f} s, loaded in {figures['load_s']:.1f} s; "
@@ -176,7 +183,7 @@ def intake_rows(i: dict | None) -> list[Row]:
 
 
 def run_intake(fed: Federation) -> dict | None:
-    log("[7/8] intake: POST /requests at one partner on PostgreSQL vs a one-row psycopg insert (32 connections, 1 s + 5 s each) …")
+    log("[7/11] intake: POST /requests at one partner on PostgreSQL vs a one-row psycopg insert (32 connections, 1 s + 5 s each) …")
     try:
         result = intake.measure(fed)
     except Exception as exc:  # no PostgreSQL here: the other figures still count
@@ -192,6 +199,30 @@ def token_rows(t: dict) -> list[Row]:
                 t["ours_us"] / t["before_us"]),
             Row("  of which the Ed25519 signature check", f"{t['ed25519_us']:.0f} µs"),
             Row("  token size", f"{t['token_bytes']} bytes", f"{t['before_bytes']} bytes")]
+
+
+def node_rows(s: dict) -> list[Row]:
+    new, old = s["new"], s["old"]
+    ok = [t for t in new["starts"] if t is not None]
+    starts = f"{len(ok)}/{len(new['starts'])} up, max {max(ok):.1f} s" if ok else "none came up"
+    old_start = f"{old['starts'][0]:.1f} s" if old["starts"][0] is not None else "did not come up"
+    hung, old_hung = new["hung"], old["hung"]
+    return [Row("make run to ready, 2 CPU hogs beside it", starts, old_start, None, "5/5, < 15 s",
+                len(ok) == len(new["starts"]) and max(ok) < 15),
+            Row(f"one partner's node idle: RSS ({new['node_processes']} vs {old['node_processes']} processes)",
+                f"{new['node_rss_mb']:.0f} MB", f"{old['node_rss_mb']:.0f} MB", new["node_rss_mb"] / old["node_rss_mb"],
+                "< 150 MB", new["node_rss_mb"] < 150),
+            Row("one partner's node idle: CPU", f"{new['node_idle_cpu']:.1%} of a core", f"{old['node_idle_cpu']:.1%}",
+                None, "< 2% of a core", new["node_idle_cpu"] < 0.02),
+            Row(f"whole federation RSS ({new['all_processes']} vs {old['all_processes']} processes)",
+                f"{new['all_rss_mb']:.0f} MB", f"{old['all_rss_mb']:.0f} MB", new["all_rss_mb"] / old["all_rss_mb"],
+                "< 1 GB", new["all_rss_mb"] < 1024),
+            Row("hung partner: forwarded write answers (max)", f"{hung['write_max_s']:.2f} s "
+                f"({', '.join(hung['write_statuses'])})", f"{old_hung['write_max_s']:.2f} s", None, "503 < 2 s",
+                hung["write_statuses"] == ["503"] and hung["write_max_s"] < 2),
+            Row("hung partner: 32 readers of another partner, p99", f"{hung['reads']['p99_ms']:.0f} ms, "
+                f"{hung['reads']['errors']} errors", f"{old_hung['reads']['p99_ms']:.0f} ms, "
+                f"{old_hung['reads']['errors']} errors", None, "all answer", hung["reads"]["errors"] == 0)]
 
 
 def print_table(rows: list[Row]) -> None:
@@ -218,13 +249,13 @@ def main() -> None:
         try:
             log(f"starting nats-server, {len(fed.partners)} directories + relays, projector, gateway …")
             start_federation(fed)
-            log(f"[1/8] propagation: {propagation.WARMUP_OFFERS} + {propagation.OFFERS} offers "
+            log(f"[1/11] propagation: {propagation.WARMUP_OFFERS} + {propagation.OFFERS} offers "
                 f"at {propagation.RATE:.0f} writes/s …")
             prop = asyncio.run(propagation.measure(fed.directory_ports, fed.gateway_port))
             log(f"      {prop['offers']} measured, {prop['lost']} lost, {prop['failed_writes']} failed writes; "
                 f"directory POST p50 {prop['write_p50_ms']:.1f} ms, p99 {prop['write_p99_ms']:.1f} ms; "
                 f"gateway polled {prop['polls_per_s']:.0f} times/s")
-            log("[2/8] search: loading 10,000 offers through outbox → relay → JetStream → projector …")
+            log("[2/11] search: loading 10,000 offers through outbox → relay → JetStream → projector …")
             loaded = search.load_readmodel(fed)
             log(f"      read model: {loaded['offers']:,} offers (incl. figure 1's); rows written in "
                 f"{loaded['write_s']:.1f} s, then through the pipeline in {loaded['pipeline_s']:.1f} s "
@@ -234,7 +265,7 @@ def main() -> None:
             found = search.measure(fed)
             log("      matching offers: " + ", ".join(f"{k} {v}" for k, v in found["matches"].items())
                 + "; errors: " + ", ".join(f"{k} {found[k]['errors']}" for k in ["minimal", *search.SEARCHES]))
-            log("[3/8] relay: 20,000-row outbox backlog vs raw publish_async …")
+            log("[3/11] relay: 20,000-row outbox backlog vs raw publish_async …")
             relay = asyncio.run(relaythroughput.measure(fed.nats_url))
             log(f"      {relay['rows']:,} events of ~{relay['payload_bytes']} bytes: relay {relay['relay_s']:.2f} s, "
                 f"raw {relay['raw_s']:.2f} s; messages in the streams: {relay['stream_messages']}")
@@ -242,8 +273,11 @@ def main() -> None:
             found_city, imported, floor = run_city_and_import(fed, Path(workdir))
             figures = run_request_figures(Path(workdir))
             taken_in = run_intake(fed)
-            log("[8/8] tokens: verifying a coordinator's token in-process vs the one-secret HMAC token of before …")
+            log("[8/11] tokens: verifying a coordinator's token in-process vs the one-secret HMAC token of before …")
             checked = tokens.measure()
+            log("[9–11/11] a partner's node: samen030 run 5 times with two CPU hogs, the old form once; then memory, "
+                "idle CPU and a hung partner in each form …")
+            small = smallnode.measure()
         finally:
             fed.close()
     seconds = time.perf_counter() - began
@@ -252,7 +286,8 @@ def main() -> None:
             + ("  — WARNING: the figures are skewed by that load" if foreign > 0.05 else ""))
     log("")
     print_table(propagation_rows(prop) + load_rows("search", found, search.SEARCHES) + relay_rows(relay) + load_rows("city search", found_city, citysearch.SEARCHES)
-                + import_rows(imported, floor) + figures_rows(figures) + intake_rows(taken_in) + token_rows(checked))
+                + import_rows(imported, floor) + figures_rows(figures) + intake_rows(taken_in) + token_rows(checked)
+                + node_rows(small))
     log(f"\nsearch and city search reference: minimal Flask `return {{'ok': True}}`, same gunicorn setup "
         f"(2 sync workers), measured beside each; relay reference: raw nats-py publish_async;\nimport reference: "
         f"the same CSV rows by plain sqlite3 executemany (a floor);\nrequest figures reference: a plain count per wijk "
@@ -263,7 +298,7 @@ def main() -> None:
 def run_city_and_import(fed: Federation, workdir: Path) -> tuple:
     city = citysearch.City(workdir / "city", fed.nats_url)
     try:
-        log(f"[4/8] city search: {citysearch.OFFERS:,} offers of {len(citysearch.PARTNERS)} partners into a read model "
+        log(f"[4/11] city search: {citysearch.OFFERS:,} offers of {len(citysearch.PARTNERS)} partners into a read model "
             f"of its own, without NATS: offer.created events built by the directory's offer_event (new_event) in a "
             f"helper process, applied through readmodel_projection(db).apply in batches of {citysearch.BATCH} …")
         loaded = citysearch.load_readmodel(city)
@@ -277,7 +312,7 @@ def run_city_and_import(fed: Federation, workdir: Path) -> tuple:
             + f"; partners' /health answered 200 by a stub: stale offers {found['stale']}")
     finally:
         citysearch.drop(city)
-    log(f"[5/8] import: samen030 import of a {importspeed.SERVICES:,}-service HSDS CSV set into SQLite"
+    log(f"[5/11] import: samen030 import of a {importspeed.SERVICES:,}-service HSDS CSV set into SQLite"
         + (" (SQLite also under DATABASE_URL)" if os.environ.get("DATABASE_URL") else "") + " …")
     imports = workdir / "import"
     imports.mkdir()

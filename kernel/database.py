@@ -27,6 +27,7 @@ class Database:
         self.metadata = metadata
         self.is_sqlite = url.startswith("sqlite")
         self.file, self._watcher = None, None
+        self.committed: list = []  # called after each commit of begin(): a relay in this process wakes up
         if self.is_sqlite:
             path = url.split("///", 1)[1] if "///" in url else ""
             if path and path != ":memory:":
@@ -80,6 +81,8 @@ class Database:
                 conn.rollback()
                 raise
             conn.commit()
+        for listener in list(self.committed):
+            listener()
 
     def connect(self) -> Connection:
         return self.engine.connect()

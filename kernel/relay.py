@@ -25,6 +25,7 @@ log = logging.getLogger(__name__)
 IDLE_INTERVAL = 0.05  # PostgreSQL: each look is a query
 PRUNE_EVERY = 3600.0  # seconds between prunes of published outbox rows
 IDLE_INTERVAL_SQLITE = 0.02  # SQLite: each look reads PRAGMA data_version
+IDLE_INTERVAL_WOKEN = 1.0  # writers in this process wake the relay at each commit: look for other writers seldom
 EMPTY, BUSY = "empty", "busy"
 
 
@@ -35,12 +36,15 @@ class NotAllPublished(RuntimeError):
 
 class Relay:
     def __init__(self, db: Database, outbox, partner: str, service: str, nats_url: str, *,
-                 batch: int = 1000, poll_interval: float = 0.005, ack_timeout: float = 5.0):
+                 batch: int = 1000, poll_interval: float = 0.005, ack_timeout: float = 5.0, woken: bool = False):
+        """`woken`: the service writing the outbox runs in this process (`samen030 node`), so its commits
+        wake the relay and idle looks can be rare."""
         self.db, self.outbox, self.partner, self.service = db, outbox, partner, service
         self.nats_url, self.batch, self.poll_interval, self.ack_timeout = nats_url, batch, poll_interval, ack_timeout
         self.published, self.stream = 0, stream_name(partner)
         self.idle_at, self.idle_polls, self.looked_at, self.pruned_at = None, 0, 0.0, 0.0
         self.trouble = Trouble(log, f"relay {partner}/{service}")
+        self.woken, self.wake = woken, None
 
     async def run(self, stop: asyncio.Event, until_empty: bool = False) -> None:
         nc = await connect(self.nats_url, f"relay-{self.partner}-{self.service}", stop)
@@ -48,6 +52,10 @@ class Relay:
             return
         js = nc.jetstream(publish_async_max_pending=self.batch * 2)
         backoff, self.stream_ready, last_report, reported = Backoff(), False, time.monotonic(), 0
+        if self.woken:
+            loop, self.wake = asyncio.get_running_loop(), asyncio.Event()
+            listener = lambda: loop.call_soon_threadsafe(self.wake.set)  # noqa: E731 (from the committing thread)
+            self.db.committed.append(listener)
         try:
             while not stop.is_set():
                 try:
@@ -64,7 +72,19 @@ class Relay:
                     log.info("relay %s/%s: %d events published", self.partner, self.service, self.published)
                     last_report, reported = time.monotonic(), self.published
         finally:
+            if self.woken:
+                self.db.committed.remove(listener)
             await nc.close()
+
+    async def _idle(self, stop: asyncio.Event, seconds: float) -> None:
+        if self.wake is None:
+            await wait_or_stop(stop, seconds)
+            return
+        waits = [asyncio.ensure_future(self.wake.wait()), asyncio.ensure_future(stop.wait())]
+        await asyncio.wait(waits, timeout=seconds, return_when=asyncio.FIRST_COMPLETED)
+        for waiting in waits:
+            waiting.cancel()
+        self.wake.clear()  # before the next look, which sees every commit made until then
 
     async def _relay_once(self, js, stop: asyncio.Event, until_empty: bool) -> str:
         if time.monotonic() - self.pruned_at > PRUNE_EVERY:
@@ -77,14 +97,14 @@ class Relay:
         marker = await asyncio.to_thread(self.db.change_marker) if self.db.file else None
         if marker is not None and marker == self.idle_at and time.monotonic() - self.looked_at < 1.0:
             self.idle_polls += 1  # nothing was written since the last empty look
-            await wait_or_stop(stop, self._idle_interval(False))
+            await self._idle(stop, self._idle_interval(False))
             return EMPTY
         self.looked_at = time.monotonic()
         rows = await asyncio.to_thread(self._unpublished)
         if not rows:
             self.idle_at, self.idle_polls = marker, self.idle_polls + 1
             if not until_empty:
-                await wait_or_stop(stop, self._idle_interval(marker is None))
+                await self._idle(stop, self._idle_interval(marker is None))
             return EMPTY
         self.idle_at, self.idle_polls = None, 0
         done = await self._publish(js, rows)
@@ -133,6 +153,8 @@ class Relay:
         is a query). Busy, every poll_interval."""
         if self.idle_polls * self.poll_interval <= 1.0:
             return self.poll_interval
+        if self.woken:
+            return IDLE_INTERVAL_WOKEN
         return max(self.poll_interval, IDLE_INTERVAL if must_query else IDLE_INTERVAL_SQLITE)
 
     async def _publish(self, js, rows) -> list[int]:

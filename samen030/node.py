@@ -24,8 +24,8 @@ def run_node(federation: Federation, partner_id: str, nats_url: str, threads: in
     async def workers(stop: asyncio.Event) -> None:
         from samen030.helprequests.followup_worker import run_followup
         from samen030.retention import run_periodically
-        relays = [Relay(app.extensions["samen030.db"], service_tables(service)[1], partner_id, service, nats_url)
-                  for service, app in apps.items()]
+        relays = [Relay(app.extensions["samen030.db"], service_tables(service)[1], partner_id, service, nats_url,
+                        woken=True) for service, app in apps.items()]
         jobs = [relay.run(stop) for relay in relays]
         if "requests" in apps:
             jobs.append(run_followup(apps["requests"].extensions["samen030.db"], partner_id, others, nats_url, stop))
