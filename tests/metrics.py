@@ -6,6 +6,7 @@ as {(sample name, frozenset of its labels): value}, and summed over the labels a
     assert total(scrape(f"{url}/metrics"), "samen030_events_published_total", partner=P) > total(before, …)
 """
 import requests
+from prometheus_client import REGISTRY, generate_latest
 from prometheus_client.parser import text_string_to_metric_families
 
 Samples = dict[tuple[str, frozenset], float]
@@ -28,6 +29,11 @@ def scrape_app(client) -> Samples:
     response = client.get("/metrics")
     assert response.status_code == 200, response.status_code
     return parse(response.get_data(as_text=True))
+
+
+def scrape_here() -> Samples:
+    """The samples of this very process (the test's own relays and consumers), as its /metrics gives them."""
+    return parse(generate_latest(REGISTRY).decode())
 
 
 def total(samples: Samples, name: str, **labels: str) -> float:
