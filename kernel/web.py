@@ -29,7 +29,7 @@ def create_api_app(name: str, title: str, config: dict | None = None, *, service
     app.config.update(config or {})
     if partner:
         app.config["PARTNER"] = partner
-    observe(app, title, partner, service)  # first: its clock starts before any other hook runs
+    observe(app, title, partner, service)
     api = Api(app, spec_kwargs={"components": {"securitySchemes": {
         "bearer": {"type": "http", "scheme": "bearer", "description": "token of a partner user"}}}})
 
