@@ -2,9 +2,9 @@
 prometheus_client's process-wide default registry: where several services and workers share one process
 (a partner's node), one scrape of any of its ports shows them all, told apart by their labels.
 
-HTTP figures come from hooks on every app (kernel/observe.py), the outbox's from
-the relay (`OutboxFigures`), a consumer's from kernel/consumer.py (`StreamFigures`), notifications from
-notifier/sender.py. A worker started alone serves them with `serve_metrics` (kernel/workers.py)."""
+HTTP figures come from every app (kernel/observe.py), the outbox's from the relay (`OutboxFigures`), a
+consumer's from kernel/consumer.py (`StreamFigures`), notifications from notifier/sender.py, the NATS
+links from kernel/readiness.py. A worker started alone serves them with `serve_metrics` (kernel/workers.py)."""
 import logging
 import os
 import time

@@ -2,7 +2,6 @@
 Prometheus text format with its requests counted and timed by endpoint rule (never the path with its
 ids), /health that answers without I/O, and /ready that names what is not ready — its database, and a
 NATS connection held in the same process (as in a partner's node)."""
-import asyncio
 import os
 import uuid
 
