@@ -18,7 +18,7 @@ def open_readmodel(database_url: str | None = None):
 
 
 def create_app(database_url: str | None = None, federation=None, config: dict | None = None):
-    app, api = create_api_app(__name__, "SAMEN030 gateway", config)
+    app, api = create_api_app(__name__, "SAMEN030 gateway", config, service="gateway")
     app.config["FEDERATION"] = federation or load_federation()
     app.extensions["samen030.db"] = open_readmodel(database_url)
     app.extensions["samen030.health"] = PartnerHealth(app.config["FEDERATION"])

@@ -15,6 +15,7 @@ from nats.js.api import DiscardPolicy, RetentionPolicy, StorageType, StreamConfi
 from nats.js.errors import BadRequestError, NotFoundError
 
 from .nats_users import inbox_prefix, stream_name
+from .readiness import NatsLink
 from .workers import wait_or_stop
 
 log = logging.getLogger(__name__)
@@ -48,7 +49,20 @@ def stream_config(partner: str) -> StreamConfig:
 
 async def connect(url: str, name: str, stop: asyncio.Event):
     """A connection that reconnects by itself, or None when `stop` was set before NATS answered.
-    Replies come to the inbox of the URL's user (`_INBOX_<user>`), the only one it may read."""
+    Replies come to the inbox of the URL's user (`_INBOX_<user>`), the only one it may read. From the
+    first try until it is closed, the connection is one of the process's readiness checks (`nats <name>`)."""
+    link = NatsLink(name)
+    nc = None
+    try:
+        nc = await _connect(url, name, stop, link)
+    finally:
+        if nc is None:
+            link.close()
+    link.nc = nc
+    return nc
+
+
+async def _connect(url: str, name: str, stop: asyncio.Event, link: NatsLink):
     client = nats.NATS()
 
     async def on_disconnect():
@@ -57,6 +71,9 @@ async def connect(url: str, name: str, stop: asyncio.Event):
 
     async def on_reconnect():
         log.warning("%s: reconnected to NATS", name)
+
+    async def on_closed():
+        link.close()
 
     async def on_error(exc):
         if "permissions violation" in str(exc):
@@ -71,7 +88,7 @@ async def connect(url: str, name: str, stop: asyncio.Event):
             return await _unless_stopped(stop, client, client.connect(
                 url, name=name, max_reconnect_attempts=-1, reconnect_time_wait=0.25, connect_timeout=2,
                 allow_reconnect=True, disconnected_cb=on_disconnect, reconnected_cb=on_reconnect,
-                error_cb=on_error, **({"inbox_prefix": inbox_prefix(user)} if user else {}),
+                closed_cb=on_closed, error_cb=on_error, **({"inbox_prefix": inbox_prefix(user)} if user else {}),
             ))
         except (OSError, asyncio.TimeoutError, nats.errors.NoServersError) as exc:
             log.warning("%s: cannot reach NATS at %s (%s); retrying", name, _without_password(url), exc)

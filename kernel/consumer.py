@@ -11,6 +11,7 @@ from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
 from nats.js.errors import NotFoundError
 
 from .bus import connect, stream_name
+from .metrics import StreamFigures
 from .projection import (APPLIED, DUPLICATE, FAILED, INVALID, Handler, Projection,  # noqa: F401 (imported from here)
                          parked_table, tracking_table)
 from .workers import Backoff
@@ -41,6 +42,7 @@ async def _consume_stream(nc, projection: Projection, partner: str, stop: asynci
                           subjects: str, retry_delay: float) -> None:
     js, stream, tries = nc.jetstream(), stream_name(partner), max_deliver()
     backoff, sub, waiting = Backoff(limit=1.0), None, False
+    figures = StreamFigures(projection.name, stream)
     while not stop.is_set():
         try:
             if sub is None:
@@ -52,9 +54,12 @@ async def _consume_stream(nc, projection: Projection, partner: str, stop: asynci
             try:
                 messages = await _fetch(sub, batch)
             except asyncio.TimeoutError:
+                figures.caught_up()
                 continue
+            figures.fetched(messages)
             results = await projection.off_loop(projection.apply_batch, [(m.data, m.subject) for m in messages])
-            await _settle(projection, messages, results, tries, retry_delay)
+            parked = await _settle(projection, messages, results, tries, retry_delay)
+            figures.settled(messages, [outcome for outcome, _failure in results], parked)
             backoff.reset()
         except NotFoundError as exc:  # no stream yet: the operator (or, where it may, the partner's relay) makes it
             if not waiting:
@@ -70,18 +75,21 @@ async def _consume_stream(nc, projection: Projection, partner: str, stop: asynci
             await backoff.sleep(stop)
 
 
-async def _settle(projection: Projection, messages: list, results: list, tries: int, retry_delay: float) -> None:
-    """Ack what was applied (or had been), terminate what is invalid or parked, nak what failed."""
+async def _settle(projection: Projection, messages: list, results: list, tries: int, retry_delay: float) -> int:
+    """Ack what was applied (or had been), terminate what is invalid or parked, nak what failed; how many
+    were parked."""
     given_up = [(failure, m.subject, m.data, m.metadata.num_delivered)
                 for m, (outcome, failure) in zip(messages, results)
                 if outcome == FAILED and failure is not None and m.metadata.num_delivered >= tries]
     if given_up:
         try:
             await projection.off_loop(projection.park, given_up)
-            log.error("%s: parked %d event(s) after %d tries (see samen030 parked): %s", projection.name,
-                      len(given_up), tries, ", ".join(f.event_id for f, *_ in given_up))
+            for failure, *_ in given_up:
+                log.error("%s: parked event %s from %s after %d tries (see samen030 parked)", projection.name,
+                          failure.event_id, failure.partner, tries, extra={"event_id": failure.event_id})
         except Exception:
-            log.exception("%s: could not park %d event(s); they come again", projection.name, len(given_up))
+            log.exception("%s: could not park %d event(s); they come again", projection.name, len(given_up),
+                          extra={"event_id": given_up[0][0].event_id})
             given_up = []
     parked = {failure.event_id for failure, *_ in given_up}
     for message, (outcome, failure) in zip(messages, results):
@@ -91,6 +99,7 @@ async def _settle(projection: Projection, messages: list, results: list, tries: 
             await message.nak(delay=retry_delay)
         else:
             await message.ack()
+    return len(parked)
 
 
 async def _fetch(sub, batch: int, timeout: float = 0.5) -> list:

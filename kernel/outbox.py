@@ -2,7 +2,7 @@
 from datetime import datetime, timezone
 
 from sqlalchemy import (BigInteger, Column, Index, Integer, LargeBinary, MetaData, String,
-                        Table, delete, insert, select, update)
+                        Table, delete, func, insert, select, update)
 from sqlalchemy.engine import Connection
 
 from .database import UTCDateTime
@@ -32,9 +32,17 @@ def record(conn: Connection, outbox: Table, event: Event) -> None:
 
 
 def unpublished(conn: Connection, outbox: Table, limit: int) -> list:
-    query = (select(outbox.c.seq, outbox.c.event_id, outbox.c.nats_subject, outbox.c.payload)
+    query = (select(outbox.c.seq, outbox.c.event_id, outbox.c.nats_subject, outbox.c.payload, outbox.c.created_at)
              .where(outbox.c.published_at.is_(None)).order_by(outbox.c.seq).limit(limit))
     return list(conn.execute(query))
+
+
+def backlog(conn: Connection, outbox: Table) -> tuple[int, datetime | None]:
+    """How many rows wait to be published, and when the oldest of them was written."""
+    waiting = outbox.c.published_at.is_(None)
+    count = conn.execute(select(func.count()).select_from(outbox).where(waiting)).scalar_one()
+    oldest = conn.execute(select(outbox.c.created_at).where(waiting).order_by(outbox.c.seq).limit(1)).scalar()
+    return count, oldest
 
 
 def mark_published(conn: Connection, outbox: Table, seqs: list[int]) -> None:

@@ -3,6 +3,7 @@ recorded as applied in one transaction; a redelivered or duplicated event change
 that is not valid is logged, never applied. An event its handler keeps failing on is parked: kept in
 the projection's own database (`parked_events`), to be applied again with `samen030 parked --retry`."""
 import asyncio
+import json
 import logging
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -84,7 +85,9 @@ class Projection:
         try:
             event = parse_event(payload, subject)
         except InvalidEvent as exc:
-            log.warning("%s: rejected message on %s: %s", self.name, subject, exc)
+            claimed = claimed_id(payload)
+            log.warning("%s: rejected message %s on %s: %s", self.name, claimed or "without an id", subject, exc,
+                        extra={"event_id": claimed} if claimed else None)
             return INVALID
         if conn.execute(select(self.tracking.c.event_id).where(self.tracking.c.event_id == event.id)).first():
             return DUPLICATE
@@ -95,7 +98,7 @@ class Projection:
                 conn.execute(insert(self.tracking).values(event_id=event.id, partner=event.partner,
                                                           applied_at=datetime.now(timezone.utc)))
         except Exception as exc:
-            log.exception("%s: could not apply %s %s", self.name, event.type, event.id)
+            log.exception("%s: could not apply %s %s", self.name, event.type, event.id, extra={"event_id": event.id})
             self.failures[position] = Failure(event.id, event.partner, f"{type(exc).__name__}: {exc}")
             return FAILED
         return APPLIED
@@ -112,3 +115,12 @@ class Projection:
                 key = (self.parked.c.event_id == failure.event_id, self.parked.c.consumer == self.name)
                 if not conn.execute(update(self.parked).where(*key).values(row)).rowcount:
                     conn.execute(insert(self.parked).values(event_id=failure.event_id, consumer=self.name, **row))
+
+
+def claimed_id(payload: bytes) -> str | None:
+    """The id an event that is not valid says it has, for the log: only a short printable string."""
+    try:
+        value = json.loads(payload).get("id")
+    except (ValueError, AttributeError, RecursionError):
+        return None
+    return value if isinstance(value, str) and 0 < len(value) <= 64 and value.isprintable() else None

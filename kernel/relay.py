@@ -11,11 +11,13 @@ import time
 from datetime import datetime, timedelta, timezone
 
 import nats
+from sqlalchemy.exc import SQLAlchemyError
 
 from .bus import connect, ensure_stream, stream_name
 from .database import Database
 from .events.envelope import CONTENT_TYPE
-from .outbox import mark_published, prune, unpublished
+from .metrics import OutboxFigures
+from .outbox import backlog, mark_published, prune, unpublished
 from .workers import Backoff, Trouble, wait_or_stop
 
 log = logging.getLogger(__name__)
@@ -26,6 +28,7 @@ IDLE_INTERVAL = 0.05  # PostgreSQL: each look is a query
 PRUNE_EVERY = 3600.0  # seconds between prunes of published outbox rows
 IDLE_INTERVAL_SQLITE = 0.02  # SQLite: each look reads PRAGMA data_version
 IDLE_INTERVAL_WOKEN = 1.0  # writers in this process wake the relay at each commit: look for other writers seldom
+COUNT_EVERY = 5.0  # seconds between counts of the backlog, when a look cannot tell it (a full batch, trouble)
 EMPTY, BUSY = "empty", "busy"
 
 
@@ -45,6 +48,7 @@ class Relay:
         self.idle_at, self.idle_polls, self.looked_at, self.pruned_at = None, 0, 0.0, 0.0
         self.trouble = Trouble(log, f"relay {partner}/{service}")
         self.woken, self.wake = woken, None
+        self.figures, self.counted_at = OutboxFigures(partner, service), 0.0
 
     async def run(self, stop: asyncio.Event, until_empty: bool = False) -> None:
         nc = await connect(self.nats_url, f"relay-{self.partner}-{self.service}", stop)
@@ -67,6 +71,8 @@ class Relay:
                     # warning); a database error or a stream that is not the partner's wants someone (an error)
                     passing = isinstance(exc, (NotAllPublished, nats.errors.Error, asyncio.TimeoutError))
                     self.trouble.happened(exc, logging.WARNING if passing else logging.ERROR)
+                    if not isinstance(exc, SQLAlchemyError):  # the rows wait: show how many, and since when
+                        await self._count_backlog()
                     await backoff.sleep(stop)
                 if time.monotonic() - last_report > 10 and self.published != reported:  # quiet when idle
                     log.info("relay %s/%s: %d events published", self.partner, self.service, self.published)
@@ -101,6 +107,7 @@ class Relay:
             return EMPTY
         self.looked_at = time.monotonic()
         rows = await asyncio.to_thread(self._unpublished)
+        await self._saw(rows)
         if not rows:
             self.idle_at, self.idle_polls = marker, self.idle_polls + 1
             if not until_empty:
@@ -111,6 +118,7 @@ class Relay:
         if done:
             await asyncio.to_thread(self._mark_published, done)
             self.published += len(done)
+            self.figures.did_publish(len(done))
         if len(done) < len(rows):
             self.stream_ready = False
             raise NotAllPublished(f"{len(rows) - len(done)} of {len(rows)} events not acknowledged by {self.stream}; "
@@ -120,6 +128,29 @@ class Relay:
     def _unpublished(self) -> list:
         with self.db.connect() as conn:
             return unpublished(conn, self.outbox, self.batch)
+
+    async def _saw(self, rows: list) -> None:
+        """The backlog as a look found it: exactly, when the batch was not full; else counted, at most
+        every COUNT_EVERY seconds (an idle relay never counts: its looks find no rows)."""
+        if len(rows) < self.batch:
+            self.figures.saw(len(rows), rows[0].created_at if rows else None)
+        else:
+            self.figures.saw(max(self.figures.waiting, len(rows)), rows[0].created_at)
+            await self._count_backlog()
+
+    async def _count_backlog(self) -> None:
+        """At most every COUNT_EVERY seconds."""
+        if time.monotonic() - self.counted_at < COUNT_EVERY:
+            return
+        self.counted_at = time.monotonic()
+        try:
+            self.figures.saw(*await asyncio.to_thread(self._backlog))
+        except Exception as exc:  # the next look tells
+            log.debug("relay %s/%s: counting the backlog: %s", self.partner, self.service, exc)
+
+    def _backlog(self) -> tuple[int, datetime | None]:
+        with self.db.connect() as conn:
+            return backlog(conn, self.outbox)
 
     def _mark_published(self, seqs: list[int]) -> None:
         with self.db.begin() as conn:
@@ -171,10 +202,11 @@ class Relay:
             _done, pending = await asyncio.wait(futures, timeout=self.ack_timeout)
             for future in pending:
                 future.cancel()
-        acks = [(row.seq, f.result().stream) for row, f in zip(rows, futures)
+        acks = [(row, f.result().stream) for row, f in zip(rows, futures)
                 if f.done() and not f.cancelled() and f.exception() is None]
-        if strangers := {stream for _seq, stream in acks if stream != self.stream}:
-            log.error("relay %s/%s: stream %s, not %s, stored events published under samen030.%s: they do not "
-                      "count as published", self.partner, self.service, ", ".join(sorted(strangers)), self.stream,
-                      self.partner)
-        return [seq for seq, stream in acks if stream == self.stream]
+        if strangers := [(row, stream) for row, stream in acks if stream != self.stream]:
+            log.error("relay %s/%s: stream %s, not %s, stored %d events published under samen030.%s (the first %s): "
+                      "they do not count as published", self.partner, self.service,
+                      ", ".join(sorted({stream for _row, stream in strangers})), self.stream, len(strangers),
+                      self.partner, strangers[0][0].event_id, extra={"event_id": strangers[0][0].event_id})
+        return [row.seq for row, stream in acks if stream == self.stream]

@@ -2,6 +2,8 @@
 then each forked worker gets its own database connections."""
 from gunicorn.app.base import BaseApplication
 
+from .logs import gunicorn_logconfig
+
 
 class _Gunicorn(BaseApplication):
     def __init__(self, app, options: dict):
@@ -28,6 +30,7 @@ def serve(app, port: int, host: str = "127.0.0.1", workers: int = 1, threads: in
         "bind": f"{host}:{port}", "workers": workers, "threads": threads,
         "worker_class": worker_class or ("gthread" if threads > 1 else "sync"),
         "post_fork": _post_fork, "accesslog": None, "errorlog": "-", "loglevel": "warning",
+        "logconfig_dict": gunicorn_logconfig(),  # gunicorn's lines and the app's alike (SAMEN030_LOG_FORMAT)
         "graceful_timeout": 5, "timeout": 30, "keepalive": 5,
     }
     _Gunicorn(app, options).run()

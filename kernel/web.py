@@ -10,10 +10,15 @@ from flask_smorest import Api, abort
 from marshmallow import Schema, ValidationError, fields, validate
 from sqlalchemy.exc import DataError
 
+from .observe import observe
+
 MAX_BODY_BYTES = 64 * 1024
 
 
-def create_api_app(name: str, title: str, config: dict | None = None) -> tuple[Flask, Api]:
+def create_api_app(name: str, title: str, config: dict | None = None, *, service: str,
+                   partner: str | None = None) -> tuple[Flask, Api]:
+    """The app of a partner's `service` (the city's without `partner`), with /health, /ready and /metrics
+    (kernel/observe.py); the caller sets its database as app.extensions["samen030.db"]."""
     app = Flask(name)
     app.config.update(
         API_TITLE=title, API_VERSION="v1", OPENAPI_VERSION="3.0.3", OPENAPI_URL_PREFIX="/",
@@ -22,12 +27,11 @@ def create_api_app(name: str, title: str, config: dict | None = None) -> tuple[F
         MAX_CONTENT_LENGTH=MAX_BODY_BYTES, JSON_SORT_KEYS=False,
     )
     app.config.update(config or {})
+    if partner:
+        app.config["PARTNER"] = partner
+    observe(app, title, partner, service)
     api = Api(app, spec_kwargs={"components": {"securitySchemes": {
         "bearer": {"type": "http", "scheme": "bearer", "description": "token of a partner user"}}}})
-
-    @app.get("/health")
-    def health():
-        return jsonify(status="ok", service=title)
 
     @app.get("/.well-known/jwks.json")
     def public_keys():

@@ -4,6 +4,9 @@ import logging
 import signal
 import time
 
+from .logs import configure_logging
+from .metrics import serve_metrics
+
 
 class Backoff:
     def __init__(self, first: float = 0.05, limit: float = 2.0):
@@ -43,9 +46,11 @@ async def wait_or_stop(stop: asyncio.Event, seconds: float) -> None:
         pass
 
 
-def run_worker(main) -> None:
-    """Run `main(stop)` until it returns or SIGINT/SIGTERM sets `stop`."""
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+def run_worker(main, metrics_port: int | None = None) -> None:
+    """Run `main(stop)` until it returns or SIGINT/SIGTERM sets `stop`, logging as kernel/logs.py says and,
+    given a port (`metrics_port`, else SAMEN030_METRICS_PORT), serving /metrics on it meanwhile."""
+    configure_logging()
+    serve_metrics(metrics_port)
 
     async def runner():
         stop = asyncio.Event()

@@ -13,6 +13,7 @@ from sqlalchemy import select, update
 
 from samen030.kernel.config import load_federation, var_dir
 from samen030.kernel.database import Database
+from samen030.kernel.logs import configure_logging
 from samen030.kernel.workers import run_worker
 
 from .mail import smtp_url
@@ -33,7 +34,7 @@ def run_notifier(nats_url: str | None = None) -> None:
 def run_smtp_sink(port: int | None = None, directory: Path | None = None, host: str = "127.0.0.1") -> None:
     """The local SMTP sink until SIGINT/SIGTERM (`samen030 smtp-sink`): mails land in var/mail/*.eml.
     Default port: the one of SAMEN030_SMTP_URL (8025)."""
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    configure_logging()
     logging.getLogger("mail.log").setLevel(logging.WARNING)  # aiosmtpd's line per SMTP command
     port = port or urlsplit(smtp_url()).port or DEFAULT_PORT
     directory = Path(directory) if directory else var_dir() / "mail"

@@ -15,6 +15,7 @@ from typing import Callable
 from sqlalchemy import select, update
 
 from samen030.kernel.database import Database
+from samen030.kernel.metrics import NOTIFICATIONS
 from samen030.kernel.workers import Backoff
 
 from .mail import send_mail
@@ -84,24 +85,28 @@ class Sender:
         with self.db.begin() as conn:
             conn.execute(update(deliveries).where(deliveries.c.id == row["id"]).values(
                 status=SENT, attempts=row["attempts"] + 1, sent_at=datetime.now(timezone.utc), last_error=None))
-        log.info("sent %s %s to %s (%s)", row["channel"], row["kind"], row["recipient"], row["id"])
+        NOTIFICATIONS.labels(row["channel"], "sent").inc()
+        log.info("sent %s %s to %s (%s)", row["channel"], row["kind"], row["recipient"], row["id"],
+                 extra={"event_id": row["event_id"]})
         return True
 
     def _failed(self, row: dict, error: str, for_good: bool = False) -> None:
         attempts = row["attempts"] + 1
         now = datetime.now(timezone.utc)
+        about = {"event_id": row["event_id"]}
         if for_good or attempts >= self.policy.max_attempts:
-            values = {"status": FAILED}
+            values, outcome = {"status": FAILED}, "failed"
             log.error("%s %s to %s failed for good after %d attempts: %s", row["channel"], row["id"],
-                      row["recipient"], attempts, error)
+                      row["recipient"], attempts, error, extra=about)
         else:
             delay = self.policy.retry_delay(attempts)
-            values = {"next_attempt_at": now + timedelta(seconds=delay)}
+            values, outcome = {"next_attempt_at": now + timedelta(seconds=delay)}, "retrying"
             log.warning("%s %s to %s failed (attempt %d), next in %.1f s: %s", row["channel"], row["id"],
-                        row["recipient"], attempts, delay, error)
+                        row["recipient"], attempts, delay, error, extra=about)
         with self.db.begin() as conn:
             conn.execute(update(deliveries).where(deliveries.c.id == row["id"]).values(
                 attempts=attempts, last_error=error[:2000], **values))
+        NOTIFICATIONS.labels(row["channel"], outcome).inc()
 
     async def run(self, stop: asyncio.Event, wake: asyncio.Event | None = None) -> None:
         """Send due deliveries until `stop`; sends in progress are finished and recorded first."""

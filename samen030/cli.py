@@ -43,7 +43,7 @@ def main(argv: list[str] | None = None) -> None:
     retention.add_argument("--partner", required=True, action="append", help="repeatable")
     retention.add_argument("--dry-run", action="store_true", help="only count what would be anonymised")
     retention.add_argument("--every", type=float, metavar="SECONDS", help="keep running, once every SECONDS")
-    commands.add_parser("notifier", help="tell partners' coordinators about referrals and overdue requests")
+    notifier = commands.add_parser("notifier", help="tell partners' coordinators about referrals and overdue requests")
     sink = commands.add_parser("smtp-sink", help="a local SMTP server keeping every mail in var/mail/")
     sink.add_argument("--port", type=int)
     sink.add_argument("--directory", type=Path)
@@ -51,7 +51,7 @@ def main(argv: list[str] | None = None) -> None:
     notes.add_argument("--failed", action="store_true")
     notes.add_argument("--retry", nargs="*", metavar="ID", help="these failed deliveries (or all) once more")
     notes.add_argument("--webhook-secret", metavar="PARTNER", help="print the partner's webhook secret to hand over")
-    commands.add_parser("projector", help="keep the gateway's read model up to date from all partners")
+    projector = commands.add_parser("projector", help="keep the gateway's read model up to date from all partners")
     parked = commands.add_parser("parked", help="events a consumer gave up on after SAMEN030_MAX_DELIVER tries; "
                                                 "--retry applies them again")
     parked.add_argument("--consumer", required=True, choices=[GATEWAY_DURABLE, NOTIFIER_DURABLE, "followup"])
@@ -106,7 +106,11 @@ def main(argv: list[str] | None = None) -> None:
     export.add_argument("--format", required=True, choices=["json", "csv"])
     export.add_argument("out", type=Path, help="json: a file (- for stdout); csv: a directory, or a .zip file")
 
+    for worker in (relay, followup, retention, notifier, projector):
+        worker.add_argument("--metrics-port", type=int, help="serve /metrics on this port (SAMEN030_METRICS_PORT)")
     args = parser.parse_args(argv)
+    if getattr(args, "metrics_port", None) is not None:  # kernel/workers.run_worker serves it
+        os.environ["SAMEN030_METRICS_PORT"] = str(args.metrics_port)
     try:
         COMMANDS[args.command](args)
     except ConfigError as exc:
@@ -156,7 +160,9 @@ def cmd_city(args) -> None:
 
 def _log_to_stderr() -> None:
     import logging
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+
+    from samen030.kernel.logs import configure_logging
+    configure_logging()
     logging.getLogger("mail.log").setLevel(logging.WARNING)  # aiosmtpd's line per SMTP command
 
 

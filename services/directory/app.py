@@ -8,8 +8,8 @@ from .tables import metadata
 
 
 def create_app(partner: str, database_url: str | None = None, config: dict | None = None):
-    app, api = create_api_app(__name__, f"SAMEN030 directory — {partner}", config)
-    app.config["PARTNER"] = partner
+    app, api = create_api_app(__name__, f"SAMEN030 directory — {partner}", config, service="directory",
+                              partner=partner)
     app.config["PARTNER_INFO"] = _partner_info(partner)
     app.extensions["samen030.db"] = open_database(partner, "directory", metadata, database_url)
     guard(app, partner, "directory", public_reads=True)  # the offers are public; writes need a coordinator

@@ -7,8 +7,8 @@ from .tables import metadata
 
 
 def create_app(partner: str, database_url: str | None = None, config: dict | None = None):
-    app, api = create_api_app(__name__, f"SAMEN030 members — {partner}", config)
-    app.config["PARTNER"] = partner
+    app, api = create_api_app(__name__, f"SAMEN030 members — {partner}", config, service="members",
+                              partner=partner)
     app.extensions["samen030.db"] = open_database(partner, "members", metadata, database_url)
     db = app.extensions["samen030.db"]
     app.extensions[LOCAL_ACCOUNTS] = {partner: lambda account_id: accounts.status(db, account_id)}

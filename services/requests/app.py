@@ -7,8 +7,8 @@ from .tables import metadata
 
 
 def create_app(partner: str, database_url: str | None = None, config: dict | None = None):
-    app, api = create_api_app(__name__, f"SAMEN030 requests — {partner}", config)
-    app.config["PARTNER"] = partner
+    app, api = create_api_app(__name__, f"SAMEN030 requests — {partner}", config, service="requests",
+                              partner=partner)
     app.extensions["samen030.db"] = open_database(partner, "requests", metadata, database_url)
     # Requests hold personal data: every endpoint needs a coordinator of this partner, reads too; another
     # partner's requests service hands over (and takes back) a referral with a service token for just that.
