@@ -24,7 +24,8 @@ def nats_server_binary() -> str:
 
 
 def write_config(path: Path, port: int, store_dir: Path, sync_interval: str | None = None,
-                 passwords: dict[str, str] | None = None, partners: list[str] | None = None) -> Path:
+                 passwords: dict[str, str] | None = None, partners: list[str] | None = None,
+                 monitor_port: int | None = None) -> Path:
     """`sync_interval: always` makes a single-replica server safe against power loss (see README).
     With `passwords` ({user: password}) only those users may connect, with the permissions of
     `authorization()` for the federation of `partners`."""
@@ -34,6 +35,7 @@ def write_config(path: Path, port: int, store_dir: Path, sync_interval: str | No
         f"listen: 127.0.0.1:{port}\n"
         f"jetstream {{\n  store_dir: \"{store_dir}\"\n  sync_interval: {sync}\n}}\n"
         "max_payload: 1MB\n"
+        + (f"http: 127.0.0.1:{monitor_port}\n" if monitor_port else "")
         + (authorization(passwords, partners) if passwords else "")
     )
     return path

@@ -12,7 +12,7 @@ from .operations import OPERATIONS
 from .tokens import service_token
 
 # connect, read: a service that is down is known within a second, one that hangs within two
-TIMEOUT = (1.0, float(os.environ.get("SAMEN030_PEER_TIMEOUT_SECONDS", 1.5)))
+TIMEOUT = (1.0, float(os.environ.get("SAMEN030_PEER_TIMEOUT_SECONDS", 1.25)))
 
 
 class PeerUnavailable(Exception):

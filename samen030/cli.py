@@ -60,12 +60,15 @@ def main(argv: list[str] | None = None) -> None:
 
     nats = commands.add_parser("nats", help="run the embedded nats-server with JetStream")
     nats.add_argument("--port", type=int)
+    nats.add_argument("--monitor-port", type=int, help="nats-server's own monitoring (JSON) on this port")
     streams = commands.add_parser("streams", help="the operator's part (as NATS user admin): make or mend every "
                                                   "partner's stream samen030-<partner>")
     streams.add_argument("--partner", action="append", help="repeatable; default: every partner")
 
     run = commands.add_parser("run", help="start the whole local federation")
     run.add_argument("--no-demo", action="store_true", help="do not load demo offers")
+    run.add_argument("--metrics-port", type=int, default=8090,
+                     help="the parts and the nats-server at /metrics on this port (default 8090; 0: none)")
 
     token = commands.add_parser("token", help="a bearer token for a partner user, signed with the partner's own key")
     token.add_argument("--partner", required=True)
@@ -288,13 +291,13 @@ def cmd_nats(args) -> None:
     workdir = var_dir() / "nats"
     passwords = local_passwords(workdir, list(federation.partners))
     config = write_config(workdir / "nats.conf", port, workdir / "jetstream", passwords=passwords,
-                          partners=list(federation.partners))
+                          partners=list(federation.partners), monitor_port=args.monitor_port)
     os.execv(nats_server_binary(), [nats_server_binary(), "-c", str(config)])
 
 
 def cmd_run(args) -> None:
     from samen030.localfed import run_local_federation
-    run_local_federation(load_demo_data=not args.no_demo)
+    run_local_federation(load_demo_data=not args.no_demo, metrics_port=args.metrics_port)
 
 
 def cmd_token(args) -> None:

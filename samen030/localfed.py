@@ -20,9 +20,10 @@ from samen030.kernel import keys
 from samen030.kernel.auth import issue_token
 from samen030.kernel.bus import provision_at
 from samen030.kernel.config import load_federation, port_of, var_dir
-from samen030.kernel.natsserver import ADMIN_USER, credentials_url
+from samen030.kernel.natsserver import ADMIN_USER, credentials_url, free_port
 from samen030.notifier.mail import smtp_url
 from samen030.notifier.webhook_secrets import ensure_webhook_secrets, secrets_file
+from samen030.run_metrics import serve_run_metrics
 from samen030.supervisor import PartFailed, Supervisor
 
 MAIN_RESOURCE = {"directory": "offers", "requests": "requests", "members": "members"}
@@ -32,7 +33,7 @@ def start_seconds() -> float:
     return float(os.environ.get("SAMEN030_START_SECONDS", 180))
 
 
-def run_local_federation(load_demo_data: bool = True) -> None:
+def run_local_federation(load_demo_data: bool = True, metrics_port: int = 0) -> None:
     began = time.monotonic()
     federation = load_federation()
     var = var_dir()
@@ -41,9 +42,12 @@ def run_local_federation(load_demo_data: bool = True) -> None:
     ensure_webhook_secrets(federation.partners)  # each partner its own, for the notifier to sign its webhooks
     supervisor = Supervisor(var / "logs", start_seconds())
     signal.signal(signal.SIGTERM, _interrupt)
+    nats_monitor = None
     try:
         if "NATS_URL" not in os.environ:
-            supervisor.start("nats", ["nats"])
+            monitor_port = free_port()
+            nats_monitor = f"http://127.0.0.1:{monitor_port}"
+            supervisor.start("nats", ["nats", "--monitor-port", str(monitor_port)])
             supervisor.wait_for_port("nats", port_of(federation.nats_url.replace("nats://", "http://")))
             provision_streams(federation, var)
             _say(f"nats-server ready ({time.monotonic() - began:.1f} s)")
@@ -52,6 +56,7 @@ def run_local_federation(load_demo_data: bool = True) -> None:
         local_mail = urlsplit(smtp_url()).hostname in ("127.0.0.1", "localhost")
         supervisor.start("city", ["city", *(["--mail-sink"] if local_mail else [])])
         _say(f"{len(federation.partners)} partners and the city starting…")
+        metrics = metrics_port and serve_run_metrics(supervisor, metrics_port, nats_monitor)
         parts = {p.id: [f"{url}/health" for url in p.services.values()] for p in federation.partners.values()}
         parts["city"] = [f"{federation.gateway_url}/health"]
         supervisor.wait_until_ready(parts, lambda name, seconds: _say(
@@ -63,7 +68,7 @@ def run_local_federation(load_demo_data: bool = True) -> None:
             load_demo_requests(federation, federation.gateway_url, log=_say)
         tokens = {p: issue_token(p, "coordinator", f"coordinator-{p}") for p in federation.partners}
         (var / "tokens.json").write_text(json.dumps(tokens, indent=2))
-        _print_where_to_look(federation, var, local_mail)
+        _print_where_to_look(federation, var, local_mail, metrics_port if metrics else None)
         while True:
             time.sleep(1)
             supervisor.restart_dead()
@@ -97,7 +102,7 @@ def _interrupt(_signum, _frame):
     raise KeyboardInterrupt
 
 
-def _print_where_to_look(federation, var, local_mail: bool) -> None:
+def _print_where_to_look(federation, var, local_mail: bool, metrics_port: int | None) -> None:
     gw = federation.gateway_url
     lines = ["", "SAMEN030 federation is running", "",
              f"  gateway         {gw}/api/v1/offers   (API docs: {gw}/docs, spec: {gw}/openapi.json)",
@@ -110,6 +115,9 @@ def _print_where_to_look(federation, var, local_mail: bool) -> None:
     lines += [f"  {'mails to coordinators':<32}{mails}",
               f"  {'failed notifications':<32}samen030 notifications --failed",
               f"  {'webhook secrets':<32}{secrets_file()}   (one partner's: samen030 notifications --webhook-secret P)"]
+    if metrics_port:
+        lines.append(f"  {'metrics':<32}http://127.0.0.1:{metrics_port}/metrics (the parts, nats-server); "
+                     f"each service and the gateway at its own /metrics")
     lines += ["", f"  coordinator tokens: {var / 'tokens.json'} (12 h; `samen030 token --partner P` for a new one)",
               f"  partners' keys:     {keys.keys_dir()}   logs: {var / 'logs'}", "  Ctrl-C stops everything.", ""]
     print("\n".join(lines), flush=True)

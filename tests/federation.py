@@ -60,7 +60,9 @@ def running_federation(request, workdir: Path, partners: list[str] | None = None
         env["DATABASE_URL"] = request.getfixturevalue("postgres_url")
         env["DATABASE_SCHEMA"] = schema_prefix + "_{partner}_{service}"
     log = open(workdir / "run.log", "wb")
-    proc = subprocess.Popen([sys.executable, "-m", "samen030", "run", "--no-demo"], env=env, stdout=log,
+    urls["metrics"] = f"http://127.0.0.1:{free_port()}/metrics"  # the parts and the nats-server
+    proc = subprocess.Popen([sys.executable, "-m", "samen030", "run", "--no-demo", "--metrics-port",
+                             urls["metrics"].split(":")[2].split("/")[0]], env=env, stdout=log,
                             stderr=subprocess.STDOUT, start_new_session=True)
     try:
         eventually(lambda: proc.poll() is not None or "federation is running" in (workdir / "run.log").read_text(),

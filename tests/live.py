@@ -1,7 +1,9 @@
 """Partner services and the gateway as real HTTP servers in threads of the test process, on this
 test's databases, with a federation file naming them: enough for point-to-point calls between
 services (referrals, consent checks, suggestions) without starting processes."""
+import socket
 import threading
+import time
 from pathlib import Path
 
 from sqlalchemy import select
@@ -13,14 +15,29 @@ NAMES = {"wijkinformatiepunt": "Stichting Wijkinformatiepunt Utrecht", "powerbyp
          "krachtstation": "Krachtstation Kanaleneiland"}
 
 
+def reserved_socket() -> socket.socket:
+    """A listening socket on a free port, held from the start: no other process can take the port between
+    choosing it and serving on it (free_port() alone leaves that window open)."""
+    sock = socket.socket()
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind(("127.0.0.1", 0))
+    sock.listen(128)
+    return sock
+
+
 class LiveServer:
-    def __init__(self, app, port: int):
-        self.app, self.port = app, port
+    def __init__(self, app, port: int, sock: socket.socket | None = None):
+        self.app, self.port, self.sock = app, port, sock
         self.url = f"http://127.0.0.1:{port}"
         self.server = None
 
     def start(self) -> "LiveServer":
-        self.server = make_server("127.0.0.1", self.port, self.app, threaded=True)
+        if self.sock is not None:  # the first start serves the socket held since the port was chosen
+            self.server = make_server("127.0.0.1", self.port, self.app, threaded=True, fd=self.sock.fileno())
+            self.sock.close()  # the server serves its own duplicate of it
+            self.sock = None
+        else:  # started again after stop(): the port is free again, unless something took it meanwhile
+            self.server = _bind_again(self.port, self.app)
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
         return self
 
@@ -31,13 +48,24 @@ class LiveServer:
             self.server = None
 
 
+def _bind_again(port: int, app, tries: int = 50):
+    for _ in range(tries):
+        try:
+            return make_server("127.0.0.1", port, app, threaded=True)
+        except OSError:
+            time.sleep(0.1)
+    return make_server("127.0.0.1", port, app, threaded=True)
+
+
 class City:
     """A federation of `partners` with the given services each, plus the gateway; start what you need."""
 
     def __init__(self, databases, monkeypatch, workdir: Path, partners: dict[str, tuple[str, ...]]):
         self.databases, self.monkeypatch, self.partners = databases, monkeypatch, partners
-        self.ports = {(p, s): free_port() for p, services in partners.items() for s in services}
-        self.gateway_port = free_port()
+        self.sockets = {(p, s): reserved_socket() for p, services in partners.items() for s in services}
+        self.sockets[("city", "gateway")] = reserved_socket()
+        self.ports = {key: sock.getsockname()[1] for key, sock in self.sockets.items() if key[0] != "city"}
+        self.gateway_port = self.sockets[("city", "gateway")].getsockname()[1]
         self.servers: dict[tuple[str, str], LiveServer] = {}
         lines = ["[federation]", f'gateway_url = "http://127.0.0.1:{self.gateway_port}"',
                  f'nats_url = "nats://127.0.0.1:{free_port()}"']
@@ -67,7 +95,9 @@ class City:
         return app
 
     def start(self, partner: str, service: str) -> LiveServer:
-        server = self.servers.get((partner, service)) or LiveServer(self.apps[(partner, service)], self.ports[(partner, service)])
+        server = self.servers.get((partner, service)) or LiveServer(self.apps[(partner, service)],
+                                                                    self.ports[(partner, service)],
+                                                                    self.sockets[(partner, service)])
         self.servers[(partner, service)] = server.start()
         return server
 
@@ -75,7 +105,8 @@ class City:
         self.servers[(partner, service)].stop()
 
     def start_gateway(self) -> LiveServer:
-        self.servers[("city", "gateway")] = LiveServer(self.gateway, self.gateway_port).start()
+        self.servers[("city", "gateway")] = LiveServer(self.gateway, self.gateway_port,
+                                                       self.sockets[("city", "gateway")]).start()
         return self.servers[("city", "gateway")]
 
     def client(self, partner: str, service: str):
@@ -98,6 +129,8 @@ class City:
     def close(self) -> None:
         for server in self.servers.values():
             server.stop()
+        for sock in self.sockets.values():
+            sock.close()  # those never served (closing one already handed over does nothing)
 
 
 def referral_city(databases, monkeypatch, workdir: Path, offer: dict, referrer: str = "wijkinformatiepunt",

@@ -15,6 +15,7 @@ import requests
 from samen030.kernel.auth import issue_token
 from samen030.kernel.natsserver import ADMIN_USER, credentials_url
 from tests.federation import eventually, running_federation
+from tests.metrics import scrape, total
 from tests.personal_data import personal_data_in, personal_values_in
 
 A, B = "wijkinformatiepunt", "powerbypeers"
@@ -57,9 +58,20 @@ class BusListener:
 def city(request, tmp_path_factory):
     workdir, proxies = tmp_path_factory.mktemp("journeys"), []
     with running_federation(request, workdir, [A, B], ("directory", "requests", "members"), proxies) as (urls, _proc):
+        BEFORE_THE_JOURNEYS[request.param] = every_process(urls)
         listener = BusListener(credentials_url(urls["nats"], ADMIN_USER, workdir / "var" / "nats")).start()
         yield urls, listener, workdir, proxies
         listener.stop()
+
+
+BEFORE_THE_JOURNEYS = {}
+
+
+def every_process(urls) -> dict:
+    """/metrics of every process of `samen030 run`: itself (with the nats-server's figures), each partner's
+    node (at one of its service ports: the node is one process) and the city (at the gateway's)."""
+    return {"run": scrape(urls["metrics"]), A: scrape(f"{at(urls, A, 'requests')}/metrics"),
+            B: scrape(f"{at(urls, B, 'directory')}/metrics"), "city": scrape(f"{urls['gateway']}/metrics")}
 
 
 def call(method, url, partner, body=None, expect=(200, 201)):
@@ -208,3 +220,34 @@ def test_no_coordinator_token_left_its_partner_and_none_reached_the_gateways_rea
     assert (A, A, "volunteers.suggest") in service_calls  # the suggestions asked A's own members service
     for subject, data in listener.messages:
         assert b"eyJ" not in data and b"Bearer" not in data, subject  # no token ever on the bus
+
+
+def test_every_process_shows_what_the_journeys_did(city, request):
+    """Runs after the journeys: each process's /metrics parses and its figures moved."""
+    urls, _listener, _workdir, _proxies = city
+    before = BEFORE_THE_JOURNEYS[request.node.callspec.params["city"]]
+
+    def moved():
+        """every process's figures moved with the journeys"""
+        now = every_process(urls)
+        return now if all(checks(before, now).values()) else None
+    now = eventually(moved, timeout=30)
+    assert total(now["run"], "samen030_part_up") == 4 and total(now["run"], "nats_jetstream_streams") == 2
+    assert total(now[A], "samen030_outbox_backlog", partner=A) == 0
+
+
+def checks(before: dict, now: dict) -> dict[str, bool]:
+    def grew(process, name, **labels):
+        return total(now[process], name, **labels) > total(before[process], name, **labels)
+    return {"nats messages": grew("run", "nats_jetstream_messages"),
+            "A's requests served": grew(A, "samen030_http_requests_total", partner=A, service="requests", status="201"),
+            "A's member consents asked": grew(A, "samen030_http_requests_total", partner=A, service="members"),
+            "A's events published": grew(A, "samen030_events_published_total", partner=A, service="requests"),
+            "A's follow-up applied B's answers": grew(A, "samen030_consumer_events_total", consumer=f"followup-{A}",
+                                                      outcome="applied"),
+            "B took in the handovers": grew(B, "samen030_http_requests_total", partner=B,
+                                            endpoint="/incoming-referrals", status="201"),
+            "the gateway answered": grew("city", "samen030_http_requests_total", partner="city"),
+            "the projector applied": grew("city", "samen030_consumer_events_total", consumer="gateway-readmodel",
+                                          outcome="applied"),
+            "the notifier mailed": grew("city", "samen030_notifications_total", channel="email", outcome="sent")}
