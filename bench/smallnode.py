@@ -76,6 +76,9 @@ class LocalFederation:
         """The processes of the old form; seconds until every part answers /health."""
         began = time.monotonic()
         old = {"SAMEN030_PEER_TIMEOUT_SECONDS": "5"}
+        for p in PARTNERS:  # what `samen030 run` does first
+            subprocess.run([sys.executable, "-m", "samen030", "keys", "create", "--partner", p], env=self.env,
+                           capture_output=True, check=True)
         self.launch("nats", "nats")
         _wait(lambda: subprocess.run([sys.executable, "-m", "samen030", "streams"], env=self.env,
                                      capture_output=True).returncode == 0, 120, "streams")

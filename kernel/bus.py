@@ -8,6 +8,7 @@ administrator of its server (a development server without users, later its own l
 import asyncio
 import logging
 import os
+import time
 from urllib.parse import urlsplit
 
 import nats
@@ -44,7 +45,15 @@ def max_age_seconds() -> float:
 def stream_config(partner: str) -> StreamConfig:
     return StreamConfig(name=stream_name(partner), subjects=stream_subjects(partner), storage=StorageType.FILE,
                         retention=RetentionPolicy.LIMITS, discard=DiscardPolicy.OLD,
-                        duplicate_window=DUPLICATE_WINDOW, max_age=max_age_seconds(), num_replicas=1)
+                        duplicate_window=DUPLICATE_WINDOW, max_age=max_age_seconds(), max_bytes=max_bytes(),
+                        num_replicas=1)
+
+
+def max_bytes() -> int:
+    """How much a partner's stream may hold on the shared server (SAMEN030_STREAM_MAX_MB, default 1024;
+    0: no limit), so that no partner fills the server's storage for everyone; the oldest go first."""
+    megabytes = int(float(os.environ.get("SAMEN030_STREAM_MAX_MB", "1024")))
+    return megabytes * 1024 * 1024 if megabytes > 0 else -1
 
 
 async def connect(url: str, name: str, stop: asyncio.Event):
@@ -75,9 +84,17 @@ async def _connect(url: str, name: str, stop: asyncio.Event, link: NatsLink):
     async def on_closed():
         link.close()
 
+    said_at = {}
+
     async def on_error(exc):
-        if "permissions violation" in str(exc):
+        text = str(exc).lower()
+        if "permissions violation" in text:
             log.error("%s: NATS refused: %s", name, exc)
+        elif "authorization" in text or isinstance(exc, nats.errors.AuthorizationError):
+            if time.monotonic() - said_at.get("auth", -60.0) >= 60:  # it tries again every moment: say so once a minute
+                said_at["auth"] = time.monotonic()
+                log.error("%s: NATS refuses the user of %s (wrong user or password?); trying again", name,
+                          _without_password(url))
         else:
             log.debug("%s: NATS error: %s", name, exc)
 
@@ -181,8 +198,8 @@ async def provision_streams(js, partners: list[str]) -> dict[str, str]:
             done[wanted.name] = f"refused: {_reason(exc)}"
             continue
         have = info.config
-        if (have.subjects, have.max_age, have.duplicate_window) == (wanted.subjects, wanted.max_age,
-                                                                     wanted.duplicate_window):
+        if (have.subjects, have.max_age, have.duplicate_window, have.max_bytes) == (
+                wanted.subjects, wanted.max_age, wanted.duplicate_window, wanted.max_bytes):
             done[wanted.name] = "as it should be"
             continue
         done[wanted.name] = await _attempt(js.update_stream(wanted), "updated")

@@ -25,10 +25,11 @@ def max_deliver() -> int:
 
 
 async def consume(projection: Projection, nats_url: str, partners: list[str], stop: asyncio.Event,
-                  batch: int = 500, subjects: str = ">", retry_delay: float = 5.0) -> None:
+                  batch: int = 500, subjects: str = ">", retry_delay: float = 5.0, connection: str | None = None) -> None:
     """Feed `projection` from every partner's stream until `stop` is set; `subjects` narrows what it
-    reads from each stream (e.g. "requests.request.changed" for samen030.<partner>.requests.request.changed)."""
-    nc = await connect(nats_url, projection.name, stop)
+    reads from each stream (e.g. "requests.request.changed" for samen030.<partner>.requests.request.changed);
+    `connection` names the NATS connection where one projection is fed by several (default: its name)."""
+    nc = await connect(nats_url, connection or projection.name, stop)
     if nc is None:  # stopped before NATS answered
         return
     try:

@@ -1,5 +1,6 @@
 """One database per service per partner: a SQLite file under var/ by default, PostgreSQL when
 DATABASE_URL says so (each partner's service then lives in its own schema, `<partner>_<service>`)."""
+import logging
 import os
 import sqlite3
 import zlib
@@ -82,7 +83,10 @@ class Database:
                 raise
             conn.commit()
         for listener in list(self.committed):
-            listener()
+            try:
+                listener()
+            except Exception:  # committed is committed: a listener's trouble must not look like a failed write
+                logging.getLogger(__name__).exception("a commit listener failed")
 
     def connect(self) -> Connection:
         return self.engine.connect()

@@ -153,10 +153,17 @@ def _cached(path: Path, parse):
     return value
 
 
+def write_private(path: Path, text: str) -> None:
+    """A file of secrets (passwords, tokens) that only this user may read, written whole."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    _write(path, text.encode(), 0o600)
+
+
 def _write(path: Path, data: bytes, mode: int) -> None:
-    """Whole or not at all: a reader never sees half a key file."""
+    """Whole or not at all: a reader never sees half a key file; it has `mode` from its first byte."""
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, mode)
+    os.fchmod(fd, mode)  # also when a leftover of a crash was there with another mode
     with os.fdopen(fd, "wb") as out:
         out.write(data)
     os.replace(tmp, path)

@@ -33,20 +33,26 @@ def stream_name(partner: str) -> str:
     return f"samen030-{partner}"
 
 
-def consumers_of(user: str, partners: list[str]) -> list[tuple[str, str]]:
-    """(stream, durable) of every consumer `user` owns."""
-    if user == GATEWAY_USER:
-        return [(stream_name(p), GATEWAY_DURABLE) for p in partners]
-    if user == NOTIFIER_USER:
-        return [(stream_name(p), NOTIFIER_DURABLE) for p in partners]
-    return ([(stream_name(p), followup_durable(user)) for p in partners if p != user]
-            + [(stream_name(p), erasures_durable(user)) for p in partners])
+# What a partner's follow-up worker reads (samen030.<partner>.<these>): the other partners' answers to its
+# referrals and their erasures of requests it was referred, and its own members' erasures.
+ANSWERS, REQUEST_ERASED, MEMBER_ERASED = "requests.request.changed", "requests.request.erased", "members.member.erased"
 
 
-def consumer_rights(stream: str, durable: str) -> list[str]:
+def consumers_of(user: str, partners: list[str]) -> list[tuple[str, str, str]]:
+    """(stream, durable, the subjects it reads) of every consumer `user` owns."""
+    if user in (GATEWAY_USER, NOTIFIER_USER):
+        durable = GATEWAY_DURABLE if user == GATEWAY_USER else NOTIFIER_DURABLE
+        return [(stream_name(p), durable, f"samen030.{p}.>") for p in partners]
+    return ([(stream_name(p), followup_durable(user), f"samen030.{p}.{ANSWERS}") for p in partners if p != user]
+            + [(stream_name(user), erasures_durable(user), f"samen030.{user}.{MEMBER_ERASED}")]
+            + [(stream_name(p), erasures_durable(user), f"samen030.{p}.{REQUEST_ERASED}") for p in partners if p != user])
+
+
+def consumer_rights(stream: str, durable: str, subjects: str) -> list[str]:
+    """Only the create form that names the consumer's filter (nats-server refuses a body whose filter or
+    name differs from its subject), so a consumer reads only what it was made for."""
     api = "$JS.API.CONSUMER"
-    return [f"{api}.CREATE.{stream}.{durable}", f"{api}.CREATE.{stream}.{durable}.>",
-            f"{api}.DURABLE.CREATE.{stream}.{durable}", f"{api}.INFO.{stream}.{durable}",
+    return [f"{api}.CREATE.{stream}.{durable}.{subjects}", f"{api}.INFO.{stream}.{durable}",
             f"{api}.DELETE.{stream}.{durable}", f"{api}.MSG.NEXT.{stream}.{durable}",
             f"$JS.ACK.{stream}.{durable}.>"]
 
@@ -61,8 +67,8 @@ def permissions(user: str, partners: list[str]) -> dict | None:
     publish = ["$JS.API.INFO", *(f"$JS.API.STREAM.INFO.{stream_name(p)}" for p in reads)]
     if user not in RESERVED_USERS:
         publish.append(f"samen030.{user}.>")
-    for stream, durable in consumers_of(user, partners):
-        publish += consumer_rights(stream, durable)
+    for stream, durable, subjects in consumers_of(user, partners):
+        publish += consumer_rights(stream, durable, subjects)
     return {"publish": {"allow": publish}, "subscribe": {"allow": [f"{inbox_prefix(user)}.>"]}}
 
 

@@ -10,6 +10,7 @@ import sys
 import time
 from pathlib import Path
 
+from .keys import write_private
 from .nats_users import ADMIN_USER, GATEWAY_USER, RESERVED_USERS, check_partner_ids, permissions  # noqa: F401
 
 
@@ -30,8 +31,7 @@ def write_config(path: Path, port: int, store_dir: Path, sync_interval: str | No
     With `passwords` ({user: password}) only those users may connect, with the permissions of
     `authorization()` for the federation of `partners`."""
     sync = sync_interval or os.environ.get("SAMEN030_NATS_SYNC", "always")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(
+    write_private(path,  # it holds every user's password
         f"listen: 127.0.0.1:{port}\n"
         f"jetstream {{\n  store_dir: \"{store_dir}\"\n  sync_interval: {sync}\n}}\n"
         "max_payload: 1MB\n"
@@ -61,9 +61,7 @@ def local_passwords(workdir: Path, partners: list[str]) -> dict[str, str]:
     known = json.loads(path.read_text()) if path.exists() else {}
     wanted = {user: known.get(user) or secrets.token_urlsafe(18) for user in [*RESERVED_USERS, *partners]}
     if wanted != known:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(json.dumps(wanted, indent=2))
-        path.chmod(0o600)
+        write_private(path, json.dumps(wanted, indent=2))
     return wanted
 
 

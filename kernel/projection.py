@@ -12,6 +12,7 @@ from typing import Callable
 
 from sqlalchemy import Column, Integer, MetaData, String, Table, Text, insert, select, update
 from sqlalchemy.engine import Connection
+from sqlalchemy.exc import OperationalError
 
 from .database import Database, UTCDateTime
 from .events import Event, InvalidEvent, parse_event
@@ -97,6 +98,10 @@ class Projection:
                     handler(conn, event)
                 conn.execute(insert(self.tracking).values(event_id=event.id, partner=event.partner,
                                                           applied_at=datetime.now(timezone.utc)))
+        except OperationalError:  # a lock waited on too long, a deadlock, a lost connection: it passes
+            log.warning("%s: the database could not apply %s %s now; it comes again", self.name, event.type, event.id,
+                        exc_info=True, extra={"event_id": event.id})
+            return FAILED  # without a reason: delivered again, never parked for the database's trouble
         except Exception as exc:
             log.exception("%s: could not apply %s %s", self.name, event.type, event.id, extra={"event_id": event.id})
             self.failures[position] = Failure(event.id, event.partner, f"{type(exc).__name__}: {exc}")

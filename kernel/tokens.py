@@ -8,16 +8,15 @@ kernel/operations.py), is meant for the one service that receives it and lives a
 
 A partner's own public keys are read from its key folder; another partner's from the JWKS document
 its node publishes (`<members>/.well-known/jwks.json`, or `jwks_url` in the federation file), fetched
-and kept for SAMEN030_JWKS_CACHE_SECONDS (300); an unknown key id fetches it again, at most every
-SAMEN030_JWKS_REFRESH_SECONDS (30)."""
+and kept as kernel/published_keys.py says."""
 import os
-import threading
 import time
 
 import jwt
 
 from . import keys
 from .config import SERVICES, ConfigError, Federation
+from .published_keys import KeysUnavailable, published_key
 
 SERVICE_TOKEN_SECONDS = 60
 LEEWAY = 5  # seconds of clock difference between nodes
@@ -110,21 +109,6 @@ def issuer_key(issuer: str, kid: str, federation: Federation, own_partner: str):
     except ConfigError as exc:
         raise InvalidToken(f"the keys of {issuer} are not published: {exc}") from None
     try:
-        return _published_keys(issuer, url).get_signing_key(kid).key
-    except jwt.PyJWKClientConnectionError:
-        raise InvalidToken(f"the keys of {issuer} cannot be fetched now ({url})") from None
-    except jwt.PyJWKClientError:
-        raise InvalidToken(f"{issuer} publishes no key {kid!r}") from None
-
-
-_clients: dict[tuple[str, str], jwt.PyJWKClient] = {}
-_clients_lock = threading.Lock()
-
-
-def _published_keys(issuer: str, url: str) -> jwt.PyJWKClient:
-    with _clients_lock:
-        if (issuer, url) not in _clients:
-            _clients[(issuer, url)] = jwt.PyJWKClient(url, lifespan=float(os.environ.get("SAMEN030_JWKS_CACHE_SECONDS", 300)),
-                                            cooldown_duration=float(os.environ.get("SAMEN030_JWKS_REFRESH_SECONDS", 30)),
-                                            timeout=1.0)
-        return _clients[(issuer, url)]
+        return published_key(issuer, url, kid)
+    except KeysUnavailable as exc:
+        raise InvalidToken(f"{issuer}: {exc}") from None

@@ -300,9 +300,15 @@ def cmd_run(args) -> None:
     run_local_federation(load_demo_data=not args.no_demo, metrics_port=args.metrics_port)
 
 
+MAX_OPERATOR_HOURS = 168
+
+
 def cmd_token(args) -> None:
     from samen030.kernel.auth import issue_token
     load_federation().partner(args.partner)
+    if not 0 < args.hours <= MAX_OPERATOR_HOURS:
+        sys.exit(f"samen030 token: --hours must be more than 0 and at most {MAX_OPERATOR_HOURS} (a week): a token "
+                 "without an account cannot be revoked but by retiring the partner's key")
     print(issue_token(args.partner, args.role, args.user, seconds=int(args.hours * 3600)))
 
 

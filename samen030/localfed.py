@@ -67,7 +67,7 @@ def run_local_federation(load_demo_data: bool = True, metrics_port: int = 0) -> 
             load_demo_members(federation, log=_say)
             load_demo_requests(federation, federation.gateway_url, log=_say)
         tokens = {p: issue_token(p, "coordinator", f"coordinator-{p}") for p in federation.partners}
-        (var / "tokens.json").write_text(json.dumps(tokens, indent=2))
+        keys.write_private(var / "tokens.json", json.dumps(tokens, indent=2))  # only for who runs the federation
         _print_where_to_look(federation, var, local_mail, metrics_port if metrics else None)
         while True:
             time.sleep(1)

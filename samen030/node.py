@@ -4,8 +4,8 @@ workers on one asyncio loop: a relay per service outbox, the follow-up worker, a
 hour. `samen030 serve` / `relay` / `followup` still run each part alone."""
 import asyncio
 
-from samen030.kernel import keys
-from samen030.kernel.config import Federation, port_of
+from samen030.kernel import keys, peers
+from samen030.kernel.config import ConfigError, Federation, port_of
 from samen030.kernel.one_process import serve_together
 from samen030.kernel.relay import Relay
 from samen030.registry import known_services, service_app, service_tables
@@ -19,7 +19,11 @@ def run_node(federation: Federation, partner_id: str, nats_url: str, threads: in
     services = [s for s in partner.services if s in known_services()]
     apps = {service: service_app(service, partner_id) for service in services}
     ports = {partner.listen.get(service) or port_of(partner.url(service)): app for service, app in apps.items()}
+    if len(ports) < len(apps):
+        raise ConfigError(f"{partner_id}'s services share a port: give each its own (`listen = {{ … }}` in "
+                          f"{federation.source}) — one process serves them on a port each")
     others = [p.id for p in federation.partners.values() if p.id != partner_id and "requests" in p.services]
+    peers.IN_THIS_PROCESS.update({(partner_id, service): app for service, app in apps.items()})
 
     async def workers(stop: asyncio.Event) -> None:
         from samen030.helprequests.followup_worker import run_followup

@@ -1,5 +1,6 @@
 """The local federation's parts as child processes: started, waited for until they answer, started
-again when they die, stopped in order. A part that cannot come up is named, with the end of its log."""
+again when they die, and stopped together (SIGTERM to all, then up to STOP_SECONDS for each to finish
+its work). A part that cannot come up is named, with the end of its log."""
 import ctypes
 import signal
 import socket
@@ -14,6 +15,7 @@ import requests as http
 PR_SET_PDEATHSIG = 1
 STARTS_BEFORE_GIVING_UP = 3  # a part that dies this often while starting will not come up by itself
 TAIL_LINES = 20
+STOP_SECONDS = 30  # a node finishes its requests (waitress) and its workers (up to 15 s) before it exits
 
 
 class PartFailed(Exception):
@@ -102,7 +104,7 @@ class Supervisor:
         for _args, proc in reversed(list(self.children.values())):
             if proc.poll() is None:
                 proc.send_signal(signal.SIGTERM)
-        deadline = time.monotonic() + 15
+        deadline = time.monotonic() + STOP_SECONDS
         for _args, proc in self.children.values():
             try:
                 proc.wait(timeout=max(0.1, deadline - time.monotonic()))
@@ -119,7 +121,7 @@ def _answers(url: str) -> bool:
 
 def _die_with_parent() -> None:
     """Children have their own sessions (so Ctrl-C reaches only the supervisor, which stops them in
-    order); on Linux they are also told to stop if the supervisor itself is killed."""
+    turn); on Linux they are also told to stop if the supervisor itself is killed."""
     try:
         ctypes.CDLL("libc.so.6", use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
     except (OSError, AttributeError):

@@ -38,8 +38,11 @@ def give_consent(db: Database, partner: str, member_id: str, fields: dict, user:
 
 def give_consent_in(conn: Connection, partner: str, member_id: str, fields: dict, user: str) -> dict:
     """give_consent within the caller's publishing transaction, to a member known to exist and not erased."""
-    consent = {**fields, "given_at": fields["given_at"].astimezone(timezone.utc), "id": str(uuid.uuid4()), "member_id": member_id, "withdrawn_at": None,
-               "withdrawn_how": None, "recorded_at": datetime.now(timezone.utc), "recorded_by": user}
+    now = datetime.now(timezone.utc)
+    # a moment ahead (clocks differ by minutes) counts as now: what the bus says must hold from the start
+    consent = {**fields, "given_at": min(fields["given_at"].astimezone(timezone.utc), now), "id": str(uuid.uuid4()),
+               "member_id": member_id, "withdrawn_at": None, "withdrawn_how": None, "recorded_at": now,
+               "recorded_by": user}
     if consent["purpose"] != SUGGESTIONS:  # only this one can list the member
         conn.execute(insert(consents), consent)
         return consent
@@ -60,7 +63,8 @@ def withdraw_consent(db: Database, partner: str, member_id: str, consent_id: str
             return None
         if consent["withdrawn_at"]:
             raise InvalidWithdrawal("consent_id", "Deze toestemming is al ingetrokken (already withdrawn).")
-        at = at.astimezone(timezone.utc) if at else datetime.now(timezone.utc)
+        now = datetime.now(timezone.utc)
+        at = min(at.astimezone(timezone.utc), now) if at else now  # ahead of now counts as now (see give_consent_in)
         if at < consent["given_at"]:
             raise InvalidWithdrawal("withdrawn_at", "Must not be before the consent was given.")
         member = load_member(conn, member_id)

@@ -7,14 +7,11 @@ from datetime import datetime, timezone
 from samen030.kernel.consumer import Projection
 from samen030.kernel.database import Database
 from samen030.kernel.erasure import scrub
-from samen030.kernel.nats_users import erasures_durable
 from samen030.kernel.events import Event
+from samen030.kernel.nats_users import MEMBER_ERASED, REQUEST_ERASED, erasures_durable  # noqa: F401 (read here)
 
 from .personal_data import TOUCHED, erase_copies, erase_member_requests
 from .tables import applied_events
-
-MEMBER_ERASED = "members.member.erased"  # read from this partner's own stream
-REQUEST_ERASED = "requests.request.erased"  # read from the other partners' streams
 
 
 class ScrubbingProjection(Projection):

@@ -1,7 +1,7 @@
 """A partner's follow-up worker (`samen030 followup --partner P`): applies other partners' answers
 to this partner's referrals as they arrive on the bus, and reports requests whose first-contact
 deadline passed (one `request.overdue` event each, which the notifier turns into a reminder); takes
-back referral handovers that could not be completed (referrals.withdraw_unfinished); erases
+back referral handovers that could not be completed (take_back.withdraw_unfinished); erases
 the requests of its partner's erased members and the copies of requests other partners erased
 (erasures.py)."""
 import asyncio
@@ -13,17 +13,17 @@ from sqlalchemy import select, update
 from samen030.kernel import outbox as outbox_rows
 from samen030.kernel.consumer import Projection, consume
 from samen030.kernel.database import Database
-from samen030.kernel.nats_users import followup_durable
 from samen030.kernel.events import Event
+from samen030.kernel.nats_users import ANSWERS, MEMBER_ERASED, REQUEST_ERASED, followup_durable
 from samen030.kernel.workers import wait_or_stop
 
-from .erasures import MEMBER_ERASED, REQUEST_ERASED, erasures_projection
+from .erasures import erasures_projection
 from .events import overdue_event
 from .help_requests import overdue_clause, request_of
-from .referrals import apply_answer, withdraw_unfinished
+from .referrals import apply_answer
+from .take_back import withdraw_unfinished
 from .tables import applied_events, help_requests, outbox
 
-ANSWERS = "requests.request.changed"  # the subjects read from other partners' streams
 log = logging.getLogger(__name__)
 
 
@@ -61,6 +61,8 @@ async def run_followup(db: Database, partner: str, others: list[str], nats_url: 
 
     erasures = erasures_projection(db, partner)
     await asyncio.gather(consume(answers_projection(db, partner), nats_url, others, stop, subjects=ANSWERS),
-                         consume(erasures, nats_url, [partner], stop, subjects=MEMBER_ERASED),
-                         consume(erasures, nats_url, others, stop, subjects=REQUEST_ERASED),
+                         consume(erasures, nats_url, [partner], stop, subjects=MEMBER_ERASED,
+                                 connection=f"{erasures.name}-own"),
+                         consume(erasures, nats_url, others, stop, subjects=REQUEST_ERASED,
+                                 connection=f"{erasures.name}-others"),
                          overdue_loop())

@@ -28,23 +28,30 @@ def receive(db: Database, partner: str, from_partner: str, handover: dict, user:
     referral_id = handover.pop("referral_id")
     offer_id = handover.pop("offer_id")
     volunteer_id = handover.pop("volunteer_id", None)
-    with db.connect() as conn:
-        existing = conn.execute(select(referrals.c.request_id, referrals.c.partner).where(
-            referrals.c.id == referral_id, referrals.c.direction == "incoming")).first()
-    if existing is not None:
-        if existing.partner != from_partner:
-            raise NotYours("Deze doorverwijzing is van een andere partner (belongs to another partner).")
-        with db.connect() as conn:
-            return load_request(conn, existing.request_id), False
+    if (existing := _handed_over(db, referral_id, from_partner)) is not None:
+        return existing, False
     shared = [f for f in SHAREABLE if handover.get(f)]
     fields = {"channel": "referral", "member_id": None, "consents": [], "question": None, "name": None,
               "phone": None, "email": None, **handover}
     try:
-        request = _take_in(db, partner, fields, user, referral_id, from_partner, offer_id, volunteer_id, shared)
+        return _take_in(db, partner, fields, user, referral_id, from_partner, offer_id, volunteer_id, shared), True
     except IntegrityError:  # the same referral handed over twice at the same moment: the first one won
-        return receive(db, partner, from_partner, {**handover, "referral_id": referral_id, "offer_id": offer_id,
-                                                   "volunteer_id": volunteer_id}, user)
-    return request, True
+        if (existing := _handed_over(db, referral_id, from_partner)) is not None:
+            return existing, False
+        raise NotYours("Deze doorverwijzing bestaat hier al (this referral id is taken here).") from None
+
+
+def _handed_over(db: Database, referral_id: str, from_partner: str) -> dict | None:
+    """The request made for this referral when `from_partner` handed it over before; NotYours when the id
+    is another's (another partner's referral, or one of ours to elsewhere)."""
+    with db.connect() as conn:
+        existing = conn.execute(select(referrals.c.request_id, referrals.c.partner, referrals.c.direction)
+                                .where(referrals.c.id == referral_id)).first()
+        if existing is None:
+            return None
+        if existing.direction != "incoming" or existing.partner != from_partner:
+            raise NotYours("Deze doorverwijzing is van een andere partner (belongs to another partner).")
+        return load_request(conn, existing.request_id)
 
 
 def _take_in(db: Database, partner: str, fields: dict, user: str, referral_id: str, from_partner: str,

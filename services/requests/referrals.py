@@ -6,15 +6,15 @@ Nothing is half-referred, and nothing A shared is lost track of:
 1. A records the referral as `sending` (with what it shares) before calling B, so an erasure at A
    reaches B's copy whatever happens next (personal_data.erase_in names every outgoing referral);
 2. A hands over; B not reached → the record goes, nothing changed;
-3. A completes in one transaction — the move still allowed, the referral still `sending`, the consent
-   still covering what was shared — or takes the handover back: B drops its copy (`cancelling` until B
-   confirms, then `cancelled`). A handover still `sending` after HANDOVER_SETTLES (A's process died) is
-   taken back by the follow-up worker (withdraw_unfinished)."""
-import logging
+3. A completes in one transaction — the request not erased, the move still allowed, the referral still
+   `sending`, the consent still covering what was shared — or takes the handover back (take_back.py): B
+   drops its copy. A handover still `sending` after HANDOVER_SETTLES (A's process died) is taken back
+   by the follow-up worker; whichever of completing and taking back comes first wins, the other gives way.
+Referral ids are random: nobody can claim one on the bus before A has sent it."""
 import uuid
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timezone
 
-from sqlalchemy import and_, delete, insert, or_, select, update
+from sqlalchemy import insert, select, update
 from sqlalchemy.engine import Connection
 
 from samen030.kernel import outbox as outbox_rows
@@ -26,11 +26,7 @@ from .help_requests import apply_move, load_request
 from .lifecycle import InvalidTransition, next_status
 from .referral_targets import CannotRefer, contact_for, destination
 from .tables import outbox, referrals
-
-HANDOVER_SETTLES = timedelta(seconds=60)  # longer than any handover takes: one still `sending` has failed
-B_FORGETS_AFTER = timedelta(minutes=10)  # B may still be taking it in; after this, "unknown at B" is final
-log = logging.getLogger(__name__)
-__all__ = ["CannotRefer", "NotReferred", "refer", "withdraw_unfinished", "apply_answer", "list_referrals"]
+from .take_back import HANDOVER_SETTLES, forget, take_back, utc
 
 
 class NotReferred(Exception):
@@ -58,7 +54,7 @@ def refer(db: Database, partner: str, request_id: str, offer_id: str | None, rea
         request = load_request(conn, request_id)
     if request is None:
         return None
-    next_status("refer", request["status"], request["origin"] == "referral")  # 409 before calling anyone
+    _referable(request)  # 409 before calling anyone
     to_partner, offer, field = destination(offer_id, volunteer_id)
     if to_partner == partner:
         raise CannotRefer(field, "Dit aanbod of deze vrijwilliger is van uzelf: help de bewoner zelf (start) "
@@ -66,24 +62,24 @@ def refer(db: Database, partner: str, request_id: str, offer_id: str | None, rea
     if peers.service_url(to_partner, "requests") is None:
         raise CannotRefer(field, f"{to_partner} neemt geen doorverwijzingen aan: het heeft geen hulpvragendienst "
                                  f"(runs no requests service).")
-    shared = what_may_be_shared(consents.in_force(db, partner, request), request)
-    referral = _reserve(db, request_id, to_partner, offer_id, volunteer_id, shared, user)
-    handover = {"referral_id": referral["id"], "offer_id": offer_id, "volunteer_id": volunteer_id,
-                "category": request["category"], "terms": request["terms"], "buurt": request["buurt"],
-                "urgency": request["urgency"], "languages": request["languages"], **{f: request[f] for f in shared}}
+    member_consent = consents.in_force(db, partner, request) if request["member_id"] else None
+    referral, handover = _reserve(db, request_id, to_partner, offer_id, volunteer_id, member_consent, user)
     what = f"de hulpvragendienst van {to_partner}"
     try:
         answer = peers.call("referral.handover", partner, to_partner, "/incoming-referrals", what, json=handover)
+        if not isinstance(answer, dict) or not isinstance(answer.get("request_id"), str):
+            raise peers.PeerUnavailable(f"{what} gaf geen bruikbaar antwoord (gave no usable answer).",
+                                        maybe_received=True)
     except peers.PeerUnavailable as exc:
         raise _not_handed_over(db, partner, referral, exc) from None
     except peers.PeerRefused:
-        _forget(db, referral["id"])  # B refused: it kept nothing
+        forget(db, referral["id"])  # B refused: it kept nothing
         raise
     try:
         held = consents.in_force(db, partner, request) if request["member_id"] else None
-        contact = None if shared else contact_for(to_partner, offer)
+        contact = None if referral["shared"] else contact_for(to_partner, offer)
         return _complete(db, partner, request_id, referral, answer["request_id"], held, contact, reason)
-    except (InvalidTransition, ConsentChanged, HandoverLost, peers.PeerUnavailable) as exc:
+    except (InvalidTransition, ConsentChanged, HandoverLost, RequestErased, peers.PeerUnavailable) as exc:
         back = take_back(db, partner, referral)
         raise NotReferred(409, f"{_why(exc)} De overdracht aan {to_partner} is "
                                f"{'ingetrokken' if back else 'niet voltooid en wordt automatisch ingetrokken'} "
@@ -101,41 +97,62 @@ class HandoverLost(Exception):
     """The follow-up worker took the handover back while it was still going on."""
 
 
+class RequestErased(Exception):
+    pass
+
+
 def _why(exc: Exception) -> str:
     if isinstance(exc, ConsentChanged):
         return "De toestemming van de bewoner dekt niet meer wat is gedeeld (the resident's consent changed meanwhile)."
     if isinstance(exc, HandoverLost):
         return "De overdracht duurde te lang (the handover took too long)."
+    if isinstance(exc, RequestErased):
+        return "De gegevens van deze hulpvraag zijn intussen gewist (the request was erased meanwhile)."
     if isinstance(exc, peers.PeerUnavailable):
         return f"De toestemming kon niet opnieuw worden nagevraagd: {exc}"
     return f"De hulpvraag is intussen veranderd: {exc}"
 
 
+def _referable(request: dict) -> None:
+    if request["erased_at"] is not None:
+        raise NotReferred(409, "De gegevens van deze hulpvraag zijn gewist: hij kan niet meer worden doorverwezen "
+                               "(the request was erased).")
+    next_status("refer", request["status"], request["origin"] == "referral")
+
+
 def _reserve(db: Database, request_id: str, to_partner: str, offer_id: str | None, volunteer_id: str | None,
-             shared: list[str], user: str) -> dict:
-    """The referral recorded as `sending`, with what it shares; 409 when the request moved or another
-    referral of it is being handed over right now."""
-    now = datetime.now(timezone.utc)
+             member_consent: dict | None, user: str) -> tuple[dict, dict]:
+    """The referral recorded as `sending`, with what it shares, and the handover for B, both from the
+    request as it is in this transaction; 409 when the request moved, was erased, or another referral
+    of it is being handed over right now."""
     with db.begin() as conn:
+        now = datetime.now(timezone.utc)
         request = load_request(conn, request_id, for_update=True)
-        next_status("refer", request["status"], request["origin"] == "referral")
-        earlier = conn.execute(select(referrals.c.partner, referrals.c.status, referrals.c.sent_at).where(
-            referrals.c.request_id == request_id, referrals.c.direction == "outgoing")).all()
-        if busy := [r.partner for r in earlier if r.status == "sending" and now - _utc(r.sent_at) < HANDOVER_SETTLES]:
+        _referable(request)
+        held = member_consent if request["member_id"] else consents.in_force_in(conn, request_id)
+        shared = what_may_be_shared(held, request)
+        busy = conn.execute(select(referrals.c.partner, referrals.c.sent_at).where(
+            referrals.c.request_id == request_id, referrals.c.direction == "outgoing", referrals.c.status == "sending")).all()
+        if busy := [r.partner for r in busy if now - utc(r.sent_at) < HANDOVER_SETTLES]:
             raise NotReferred(409, f"Deze hulpvraag wordt op dit moment al doorverwezen naar {busy[0]}; probeer "
                                    f"het zo opnieuw (a referral to {busy[0]} is being handed over right now).")
-        referral = {"id": str(uuid.uuid5(uuid.UUID(request_id), f"referral:{to_partner}:{len(earlier)}")),
+        referral = {"id": str(uuid.uuid4()),  # never guessable: others' events name it only once it is sent
                     "request_id": request_id, "direction": "outgoing", "partner": to_partner, "other_request_id": None,
                     "offer_id": offer_id, "volunteer_id": volunteer_id, "with_consent": bool(shared), "shared": shared,
                     "status": "sending", "sent_at": now, "sent_by": user, "outcome_at": None, "contact": None}
         conn.execute(insert(referrals), {**referral, "shared": ",".join(shared)})
-    return referral
+    handover = {"referral_id": referral["id"], "offer_id": offer_id, "volunteer_id": volunteer_id,
+                "category": request["category"], "terms": request["terms"], "buurt": request["buurt"],
+                "urgency": request["urgency"], "languages": request["languages"], **{f: request[f] for f in shared}}
+    return referral, handover
 
 
 def _complete(db: Database, partner: str, request_id: str, referral: dict, other_request_id: str,
               member_consent: dict | None, contact: dict | None, reason: str | None) -> dict:
     with db.begin() as conn:
         request = load_request(conn, request_id, for_update=True)
+        if request["erased_at"] is not None:
+            raise RequestErased()
         step = next_status("refer", request["status"], request["origin"] == "referral")
         held = member_consent if request["member_id"] else consents.in_force_in(conn, request_id)
         if not set(referral["shared"]) <= set(what_may_be_shared(held, request)):
@@ -150,8 +167,7 @@ def _complete(db: Database, partner: str, request_id: str, referral: dict, other
 
 
 def _not_handed_over(db: Database, partner: str, referral: dict, exc: peers.PeerUnavailable) -> NotReferred:
-    if not exc.maybe_received:
-        _forget(db, referral["id"])
+    if not exc.maybe_received and forget(db, referral["id"]):
         return NotReferred(503, f"{exc} Er is niets veranderd; probeer het opnieuw (nothing changed; retry).")
     if take_back(db, partner, referral):
         return NotReferred(503, f"{exc} Wat er is aangekomen is weer ingetrokken; de hulpvraag is niet doorverwezen. "
@@ -159,45 +175,6 @@ def _not_handed_over(db: Database, partner: str, referral: dict, exc: peers.Peer
     return NotReferred(503, f"{exc} De hulpvraag is niet doorverwezen; wat er eventueel is aangekomen wordt "
                             f"automatisch ingetrokken. Probeer het later opnieuw (the request is not referred; whatever "
                             f"arrived is taken back automatically; retry later).")
-
-
-def _forget(db: Database, referral_id: str) -> None:
-    with db.begin() as conn:
-        conn.execute(delete(referrals).where(referrals.c.id == referral_id, referrals.c.status == "sending"))
-
-
-def take_back(db: Database, partner: str, referral: dict, now: datetime | None = None) -> bool:
-    """Ask B to drop its copy of a handover A could not complete; True once B confirmed it (or, long
-    after, that it never had one). Never raises: what is not confirmed stays `cancelling` for the
-    follow-up worker."""
-    now = now or datetime.now(timezone.utc)
-    path = f"/incoming-referrals/{referral['id']}/cancel"
-    try:
-        with db.begin() as conn:
-            conn.execute(update(referrals).where(referrals.c.id == referral["id"], referrals.c.status == "sending")
-                         .values(status="cancelling"))
-        answer = peers.call("referral.cancel", partner, referral["partner"], path, f"de hulpvragendienst van "
-                            f"{referral['partner']}")
-        if answer is None and now - _utc(referral["sent_at"]) < B_FORGETS_AFTER:
-            return False  # B does not know it (yet): it may still be taking it in
-        with db.begin() as conn:
-            conn.execute(update(referrals).where(referrals.c.id == referral["id"], referrals.c.status == "cancelling")
-                         .values(status="cancelled", outcome_at=now))
-        return True
-    except Exception as exc:
-        log.warning("%s: referral %s to %s not taken back yet: %s", partner, referral["id"], referral["partner"], exc)
-        return False
-
-
-def withdraw_unfinished(db: Database, partner: str, now: datetime | None = None) -> int:
-    """Take back every handover that is being taken back, or still `sending` after HANDOVER_SETTLES;
-    how many B confirmed. The follow-up worker runs this every 30 s."""
-    now = now or datetime.now(timezone.utc)
-    with db.connect() as conn:
-        rows = conn.execute(select(referrals).where(referrals.c.direction == "outgoing", or_(
-            referrals.c.status == "cancelling",
-            and_(referrals.c.status == "sending", referrals.c.sent_at < now - HANDOVER_SETTLES)))).mappings().all()
-    return sum(take_back(db, partner, dict(row), now) for row in rows)
 
 
 def apply_answer(conn: Connection, partner: str, from_partner: str, data: dict) -> None:
@@ -236,7 +213,3 @@ def _referral(row) -> dict:
     referral = dict(row)
     referral["shared"] = [f for f in (referral["shared"] or "").split(",") if f]
     return referral
-
-
-def _utc(moment: datetime) -> datetime:
-    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)

@@ -76,7 +76,8 @@ referrals = Table(  # both sides keep one row per referral, with what was shared
     Column("volunteer_id", String(36)),  # or: for one of the other partner's volunteers (their member id)
     Column("with_consent", Boolean, nullable=False),
     Column("shared", String(100), nullable=False, default=""),  # question,name,phone,email
-    Column("status", String(16), nullable=False),  # sent | accepted | declined
+    # outgoing: sending | sent | accepted | declined | cancelling | cancelled (taken back); incoming: sent …
+    Column("status", String(16), nullable=False),
     Column("sent_at", UTCDateTime, nullable=False),
     Column("sent_by", String(100), nullable=False),
     Column("outcome_at", UTCDateTime),

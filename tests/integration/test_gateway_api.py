@@ -122,6 +122,11 @@ def test_a_forwarded_write_names_only_an_offer_of_the_owner(databases, monkeypat
             assert response.status_code == status, (smuggled, response.json)
         assert owner.seen == []
         offer_id = str(uuid.uuid4())
+        for someone_elses in (auth_header("zorgbelang"), {}, {"Authorization": "Bearer not-a-jwt"}):
+            refused = client.patch(f"/api/v1/partners/krachtstation/offers/{offer_id}", json={"version": 1},
+                                   headers=someone_elses)
+            assert refused.status_code == 401, refused.json
+        assert owner.seen == []  # zorgbelang's token was not handed to krachtstation
         client.patch(f"/api/v1/partners/krachtstation/offers/{offer_id}", json={"version": 1}, headers=headers)
         assert [(method, path) for _l, method, path, *_ in owner.seen] == [("PATCH", f"/offers/{offer_id}")]
     finally:

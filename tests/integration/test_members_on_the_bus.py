@@ -74,6 +74,21 @@ def test_the_consent_puts_the_profile_on_the_bus_and_its_withdrawal_takes_it_off
     assert city.figures() == ({("WK034401", "vrijwilliger"): 1}, {("WK034401", "informatie"): 1})
 
 
+def test_a_withdrawal_dated_a_moment_ahead_takes_the_profile_off_at_once(city):
+    """A client whose clock runs a few minutes fast dates the withdrawal ahead: it counts from now,
+    so the bus never keeps a profile whose consent has ended."""
+    from datetime import timedelta
+    fatima = city.post("/members", PERSON)
+    consent = city.consent(fatima)
+    soon = (datetime.now(timezone.utc) + timedelta(minutes=4)).isoformat()
+    withdrawn = city.members.post(f"/members/{fatima['id']}/consents/{consent['id']}/withdraw",
+                                  json={"withdrawn_at": soon}, headers=city.coordinator)
+    assert withdrawn.status_code == 200, withdrawn.json
+    city.sync()
+    assert [e["type"] for e in carrying(city.events(), fatima["id"])] == [LISTED, UNLISTED]
+    assert city.profile(fatima["id"]) is None
+
+
 def test_a_volunteer_who_leaves_or_stops_volunteering_is_taken_off(city):
     fatima = city.post("/members", PERSON)
     joost = city.post("/members", {**PERSON, "membership_number": "KK-0050", "name": "Joost"})

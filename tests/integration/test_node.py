@@ -11,6 +11,7 @@ import time
 from pathlib import Path
 
 import nats
+import pytest
 import requests
 
 from samen030.directory import offers as directory
@@ -88,3 +89,26 @@ def test_a_relay_beside_its_service_is_woken_by_the_commit(databases, own_nats):
         finally:
             await nc.close()
     run_async(go())
+
+
+def test_a_call_between_services_of_one_node_stays_in_the_process(databases, monkeypatch, tmp_path):
+    """In `samen030 node` a service's call to another service of its own partner is made in the calling
+    thread, with its service token as over HTTP, so the node's threads never all wait on each other."""
+    import uuid
+
+    from samen030.kernel import peers
+    from samen030.registry import service_app
+    write_federation(tmp_path / "federation.toml", [PARTNER], services=("members",))  # a port nobody serves
+    monkeypatch.setenv("SAMEN030_FEDERATION", str(tmp_path / "federation.toml"))
+    if schema := databases.schema(PARTNER, "members"):
+        monkeypatch.setenv("DATABASE_SCHEMA", schema)
+    members = service_app("members", PARTNER, databases.url(PARTNER, "members"))
+    databases.opened.append(members.extensions["samen030.db"])
+    path = f"/members/{uuid.uuid4()}"
+    with pytest.raises(peers.PeerUnavailable):  # over HTTP: nobody answers
+        peers.call("member.check", PARTNER, "service:requests", PARTNER, path, "members")
+    monkeypatch.setitem(peers.IN_THIS_PROCESS, (PARTNER, "members"), members)
+    assert peers.call("member.check", PARTNER, "service:requests", PARTNER, path, "members") is None  # its 404
+    with pytest.raises(peers.PeerRefused) as refused:  # the token still decides
+        peers.call("volunteers.suggest", PARTNER, "service:requests", PARTNER, path, "members")
+    assert refused.value.status == 403

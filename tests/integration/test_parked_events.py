@@ -219,3 +219,27 @@ def test_samen030_parked_asks_whose_follow_up_worker(capsys):
     with pytest.raises(SystemExit) as refused:
         main(["parked", "--consumer", "followup"])
     assert "--partner" in str(refused.value)
+
+
+def test_a_database_in_trouble_gets_an_event_delivered_again_never_parked(databases, partner):
+    """A lock waited on too long or a lost connection passes: such a failure carries no reason to park for."""
+    from sqlalchemy.exc import OperationalError
+
+    from samen030.kernel.events import new_event
+    from samen030.kernel.projection import FAILED
+    db = databases.open("city", "gateway", readmodel_metadata)
+
+    def locked(_conn, _event):
+        raise OperationalError("UPDATE offers …", {}, Exception("database is locked"))
+
+    def broken(_conn, _event):
+        raise KeyError("a bug")
+    event = new_event(partner, "directory", "offer", "created", str(uuid.uuid4()), {
+        "offer_id": str(uuid.uuid4()), "name": "x", "description": "", "category": "informatie",
+        "buurt": "BU03440832", "wijk": "WK034408", "status": "active", "version": 1,
+        "updated_at": "2026-11-29T10:00:00Z"})
+    message = [(event.to_json(), event.nats_subject)]
+    [(outcome, failure)] = Projection("t-locked", db, applied_events, {CREATED: locked}).apply_batch(message)
+    assert outcome == FAILED and failure is None  # delivered again, however often
+    [(outcome, failure)] = Projection("t-broken", db, applied_events, {CREATED: broken}).apply_batch(message)
+    assert outcome == FAILED and failure is not None and "KeyError" in failure.error  # parked after its tries

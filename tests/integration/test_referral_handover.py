@@ -7,7 +7,7 @@ from datetime import datetime, timedelta, timezone
 import pytest
 from sqlalchemy import select
 
-from samen030.helprequests import incoming, referrals
+from samen030.helprequests import incoming, take_back
 from samen030.helprequests.erasures import erasures_projection
 from samen030.helprequests.tables import help_requests
 from samen030.kernel import peers
@@ -117,7 +117,7 @@ def test_an_answer_after_the_timeout_is_taken_back_once_it_arrived(city, monkeyp
     eventually(lambda: copies_at_b(city), timeout=5)  # B commits after A gave up
     monkeypatch.setattr(incoming, "receive", slow_receive)
     a_db = city.apps[(A, "requests")].extensions["samen030.db"]
-    eventually(lambda: referrals.withdraw_unfinished(a_db, A) or all(dropped(c) for c in copies_at_b(city)), timeout=5)
+    eventually(lambda: take_back.withdraw_unfinished(a_db, A) or all(dropped(c) for c in copies_at_b(city)), timeout=5)
     [copy] = copies_at_b(city)
     assert dropped(copy) and copy["status"] == "withdrawn"
     assert [r["status"] for r in referrals_at_a(city, request["id"])] == ["cancelled"]
@@ -162,13 +162,13 @@ def test_after_a_crash_the_follow_up_worker_takes_the_handover_back(city, monkey
         refer(city, request["id"])
     monkeypatch.setattr(peers, "call", REAL_CALL)
     a_db = city.apps[(A, "requests")].extensions["samen030.db"]
-    assert referrals.withdraw_unfinished(a_db, A) == 0  # still within the handover's own time
-    later = datetime.now(timezone.utc) + referrals.HANDOVER_SETTLES + timedelta(seconds=1)
-    assert referrals.withdraw_unfinished(a_db, A, now=later) == 1
+    assert take_back.withdraw_unfinished(a_db, A) == 0  # still within the handover's own time
+    later = datetime.now(timezone.utc) + take_back.HANDOVER_SETTLES + timedelta(seconds=1)
+    assert take_back.withdraw_unfinished(a_db, A, now=later) == 1
     [copy] = copies_at_b(city)
     assert dropped(copy) and copy["status"] == "withdrawn"
     assert [r["status"] for r in referrals_at_a(city, request["id"])] == ["cancelled"]
-    assert referrals.withdraw_unfinished(a_db, A, now=later) == 0
+    assert take_back.withdraw_unfinished(a_db, A, now=later) == 0
 
 
 def test_only_the_referrer_takes_a_handover_back(city):
@@ -185,3 +185,48 @@ def test_only_the_referrer_takes_a_handover_back(city):
     assert not dropped(copy)
     assert peers.call("referral.cancel", A, "service:requests", B, path, "B")["dropped"]
     assert dropped(copies_at_b(city)[0])
+
+
+def test_a_late_take_back_leaves_a_completed_referral_alone(city):
+    """The follow-up worker read the handover as still `sending`; A completed it meanwhile: B keeps it."""
+    request = triaged(city)
+    referral = refer(city, request["id"]).json
+    a_db = city.apps[(A, "requests")].extensions["samen030.db"]
+    stale_copy = {**referral, "status": "sending"}
+    assert take_back.take_back(a_db, A, stale_copy) is False
+    later = datetime.now(timezone.utc) + take_back.HANDOVER_SETTLES * 10
+    assert take_back.withdraw_unfinished(a_db, A, now=later) == 0
+    [copy] = copies_at_b(city)
+    assert not dropped(copy) and copy["status"] == "received"
+    assert [r["status"] for r in referrals_at_a(city, request["id"])] == ["sent"]
+
+
+def test_a_request_erased_before_the_handover_is_not_handed_over(city, monkeypatch):
+    from samen030.helprequests import referrals
+    request = triaged(city)
+    looked_up = referrals.destination
+
+    def erased_meanwhile(*args):
+        city.client(A, "requests").post(f"/requests/{request['id']}/erase", headers=auth(A))
+        return looked_up(*args)
+    monkeypatch.setattr(referrals, "destination", erased_meanwhile)
+    response = refer(city, request["id"])
+    assert response.status_code == 409 and "gewist" in response.json["message"], response.json
+    assert copies_at_b(city) == [] and referrals_at_a(city, request["id"]) == []
+
+
+def test_a_handover_under_an_id_b_already_uses_is_refused(city):
+    """Another partner's handover naming one of B's own referral ids (ids pass on the bus) is a 409."""
+    from sqlalchemy import insert
+    from samen030.helprequests.tables import referrals as referral_rows
+    mine = city.client(B, "requests").post("/requests", headers=auth(B), json=QUESTION).json
+    taken = "0b5c8d2e-4f7a-4c1e-9d3b-2a6f8e1c7b90"
+    with city.apps[(B, "requests")].extensions["samen030.db"].begin() as conn:
+        conn.execute(insert(referral_rows), {"id": taken, "request_id": mine["id"], "direction": "outgoing",
+                                             "partner": "krachtstation", "with_consent": False, "shared": "",
+                                             "status": "sent", "sent_at": datetime.now(timezone.utc), "sent_by": "x"})
+    handover = {"referral_id": taken, "offer_id": city.offer_id, "category": "informatie", "buurt": "BU03440832"}
+    with pytest.raises(peers.PeerRefused) as refused:
+        peers.call("referral.handover", A, "service:requests", B, "/incoming-referrals", "B", json=handover)
+    assert refused.value.status == 409
+    assert copies_at_b(city) == []

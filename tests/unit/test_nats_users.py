@@ -13,19 +13,21 @@ from samen030.notifier import subscriber
 PARTNERS = ["krachtstation", "zorgbelang"]
 
 
-def rights(stream, durable):
+def rights(stream, durable, subjects):
     api = "$JS.API.CONSUMER"
-    return [f"{api}.CREATE.{stream}.{durable}", f"{api}.CREATE.{stream}.{durable}.>",
-            f"{api}.DURABLE.CREATE.{stream}.{durable}", f"{api}.INFO.{stream}.{durable}",
+    return [f"{api}.CREATE.{stream}.{durable}.{subjects}", f"{api}.INFO.{stream}.{durable}",
             f"{api}.DELETE.{stream}.{durable}", f"{api}.MSG.NEXT.{stream}.{durable}", f"$JS.ACK.{stream}.{durable}.>"]
 
 
 def test_a_partner_may_use_its_subjects_its_stream_and_the_consumers_it_owns_only():
     assert permissions("krachtstation", PARTNERS) == {
         "publish": {"allow": ["$JS.API.INFO", "$JS.API.STREAM.INFO.samen030-krachtstation", "samen030.krachtstation.>",
-                              *rights("samen030-zorgbelang", "followup-krachtstation"),
-                              *rights("samen030-krachtstation", "erasures-krachtstation"),
-                              *rights("samen030-zorgbelang", "erasures-krachtstation")]},
+                              *rights("samen030-zorgbelang", "followup-krachtstation",
+                                      "samen030.zorgbelang.requests.request.changed"),
+                              *rights("samen030-krachtstation", "erasures-krachtstation",
+                                      "samen030.krachtstation.members.member.erased"),
+                              *rights("samen030-zorgbelang", "erasures-krachtstation",
+                                      "samen030.zorgbelang.requests.request.erased")]},
         "subscribe": {"allow": ["_INBOX_krachtstation.>"]}}
 
 
@@ -33,8 +35,9 @@ def test_a_partner_may_use_its_subjects_its_stream_and_the_consumers_it_owns_onl
 def test_the_gateway_and_the_notifier_read_every_stream_with_their_own_consumer(user, durable):
     assert permissions(user, PARTNERS) == {
         "publish": {"allow": ["$JS.API.INFO", "$JS.API.STREAM.INFO.samen030-krachtstation",
-                              "$JS.API.STREAM.INFO.samen030-zorgbelang", *rights("samen030-krachtstation", durable),
-                              *rights("samen030-zorgbelang", durable)]},
+                              "$JS.API.STREAM.INFO.samen030-zorgbelang",
+                              *rights("samen030-krachtstation", durable, "samen030.krachtstation.>"),
+                              *rights("samen030-zorgbelang", durable, "samen030.zorgbelang.>")]},
         "subscribe": {"allow": [f"_INBOX_{user}.>"]}}
     assert permissions("admin", PARTNERS) is None  # the operator: everything
 
