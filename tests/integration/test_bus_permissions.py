@@ -86,10 +86,10 @@ async def provision(bus, *partners):
             await admin.js.add_stream(StreamConfig(name=stream_name(partner), subjects=[f"samen030.{partner}.>"]))
 
 
-async def publish(bus, partner: str, count: int) -> None:
+async def publish(bus, partner: str, count: int, subject: str = "requests.request.changed") -> None:
     async with connected(bus, partner) as session:
         for i in range(count):
-            await session.js.publish(f"samen030.{partner}.directory.offer.created", b"{}", timeout=2)
+            await session.js.publish(f"samen030.{partner}.{subject}", b"{}", timeout=2)
 
 
 def test_a_partner_publishes_only_under_its_own_subjects(bus):
@@ -144,7 +144,13 @@ def test_a_partner_cannot_touch_another_partners_or_the_gateways_consumers(bus):
         async with connected(bus, "gateway") as gw, connected(bus, P) as p, connected(bus, K) as k:
             gateway_sub = await gw.js.pull_subscribe(f"samen030.{Z}.>", durable="gateway-readmodel", stream=ZS)
             [held] = await gateway_sub.fetch(1, timeout=2)  # delivered to the gateway, not yet acked
-            await p.js.add_consumer(ZS, ConsumerConfig(durable_name="followup-powerbypeers", **EXPLICIT))
+            answers = f"samen030.{Z}.requests.request.changed"  # all powerbypeers' follow-up reads there
+            await p.js.add_consumer(ZS, ConsumerConfig(name="followup-powerbypeers", durable_name="followup-powerbypeers",
+                                                       filter_subject=answers, **EXPLICIT))
+            for more in (f"samen030.{Z}.>", f"samen030.{Z}.members.member.listed"):  # its own consumer, reading more
+                await p.refused(p.js.add_consumer(ZS, ConsumerConfig(
+                    name="followup-powerbypeers", durable_name="followup-powerbypeers", filter_subject=more, **EXPLICIT)),
+                    f"$JS.API.CONSUMER.CREATE.{ZS}.followup-powerbypeers.{more}")
 
             api = "$JS.API.CONSUMER"
             for durable in ("gateway-readmodel", "followup-powerbypeers", "erasures-powerbypeers", "notifier"):
@@ -159,16 +165,17 @@ def test_a_partner_cannot_touch_another_partners_or_the_gateways_consumers(bus):
             await k.refused(k.js.add_consumer(ZS, ConsumerConfig(**EXPLICIT)), f"{api}.CREATE.{ZS}")  # ephemeral
             for verb in (b"+ACK", b"+TERM", b"-NAK"):
                 await k.refused_silently(held.reply, verb)
-            # its own consumer's subjects, with another consumer's name in the body: the server says no
-            for subject in (f"{api}.CREATE.{ZS}.followup-krachtstation",
-                            f"{api}.DURABLE.CREATE.{ZS}.followup-krachtstation"):
-                body = {"stream_name": ZS, "config": {"durable_name": "gateway-readmodel", "name": "gateway-readmodel",
+            # its own consumer's subject, with another consumer's name or another filter in the body: the server says no
+            answers = f"samen030.{Z}.requests.request.changed"
+            for name, subjects in (("gateway-readmodel", answers), ("followup-krachtstation", f"samen030.{Z}.>")):
+                body = {"stream_name": ZS, "config": {"durable_name": name, "name": name, "filter_subject": subjects,
                                                       "ack_policy": "explicit", "deliver_policy": "new"}}
-                answer = json.loads((await k.nc.request(subject, json.dumps(body).encode(), timeout=2)).data)
+                answer = json.loads((await k.nc.request(f"{api}.CREATE.{ZS}.followup-krachtstation.{answers}",
+                                                        json.dumps(body).encode(), timeout=2)).data)
                 assert answer.get("error"), answer
 
             # what krachtstation may do: its own consumer on zorgbelang's stream, pulled and acked
-            own = await k.js.pull_subscribe(f"samen030.{Z}.>", durable="followup-krachtstation", stream=ZS)
+            own = await k.js.pull_subscribe(answers, durable="followup-krachtstation", stream=ZS)
             for message in await own.fetch(3, timeout=2):
                 await message.ack_sync()
             assert (await k.js.consumer_info(ZS, "followup-krachtstation")).num_ack_pending == 0
