@@ -206,6 +206,9 @@ def node_rows(s: dict) -> list[Row]:
     ok = [t for t in new["starts"] if t is not None]
     starts = f"{len(ok)}/{len(new['starts'])} up, max {max(ok):.1f} s" if ok else "none came up"
     old_start = f"{old['starts'][0]:.1f} s" if old["starts"][0] is not None else "did not come up"
+    if new.get("failed") or old.get("failed"):
+        return [Row("make run to ready, 2 CPU hogs beside it", starts, old_start),
+                Row("node memory, idle CPU, hung partner", "not measured: a start failed (see above)")]
     hung, old_hung = new["hung"], old["hung"]
     return [Row("make run to ready, 2 CPU hogs beside it", starts, old_start, None, "5/5, < 15 s",
                 len(ok) == len(new["starts"]) and max(ok) < 15),

@@ -244,7 +244,11 @@ def measure_form(start, runs: int) -> dict:
     with tempfile.TemporaryDirectory(prefix="samen030-node-") as workdir:
         fed = LocalFederation(Path(workdir))
         try:
-            start(fed)
+            try:
+                start(fed)
+            except RuntimeError as exc:
+                print(f"      the start for the memory and hung-partner figures failed: {str(exc)[:300]}", flush=True)
+                return {"starts": starts, "failed": True}
             subprocess.run([sys.executable, "-m", "samen030", "demo"], env=fed.env, capture_output=True, timeout=120)
             time.sleep(5)
             pids = fed.pids()

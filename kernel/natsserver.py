@@ -2,6 +2,7 @@
 for the gateway, the notifier and the operator (admin), each allowed what kernel/nats_users.py says."""
 import json
 import os
+import random
 import secrets
 import shutil
 import socket
@@ -96,6 +97,22 @@ def wait_for_port(port: int, proc: subprocess.Popen | None = None, timeout: floa
 
 
 def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+    """A port free now, below the range the system gives outgoing connections (bind(0) picks from that
+    range too, so a port chosen that way can be taken by any connection before it is served)."""
+    low = _ephemeral_ports_from()
+    for _ in range(200):
+        port = random.randint(max(1025, low - 22000), low - 1)
+        with socket.socket() as sock:
+            try:
+                sock.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return port
+    raise RuntimeError("no free port below the ephemeral range")
+
+
+def _ephemeral_ports_from() -> int:
+    try:
+        return int(Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        return 32768
