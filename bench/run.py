@@ -223,9 +223,14 @@ def node_rows(s: dict) -> list[Row]:
             Row("hung partner: forwarded write answers (max)", f"{hung['write_max_s']:.2f} s "
                 f"({', '.join(hung['write_statuses'])})", f"{old_hung['write_max_s']:.2f} s", None, "503 < 2 s",
                 hung["write_statuses"] == ["503"] and hung["write_max_s"] < 2),
-            Row("hung partner: 32 readers of another partner, p99", f"{hung['reads']['p99_ms']:.0f} ms, "
-                f"{hung['reads']['errors']} errors", f"{old_hung['reads']['p99_ms']:.0f} ms, "
-                f"{old_hung['reads']['errors']} errors", None, "all answer", hung["reads"]["errors"] == 0)]
+            Row("hung partner: 32 readers of another partner, p99", _reads(hung["reads"]), _reads(old_hung["reads"]),
+                None, "all answer", hung["reads"]["errors"] == 0 and hung["reads"]["ok"] > 0)]
+
+
+def _reads(reads: dict) -> str:
+    """p99 of the reads answered in 5 s, how many, and how many failed (none answered: no p99)."""
+    p99 = f"{reads['p99_ms']:.0f} ms" if reads["ok"] else "none answered"
+    return f"{p99}, {reads['ok']:,} ok, {reads['errors']} errors"
 
 
 def print_table(rows: list[Row]) -> None:
