@@ -23,16 +23,6 @@ CREATED = "nl.samen030.directory.offer.created.v1"
 OFFER = {"name": "Inloop", "category": "informatie", "buurt": "BU03440832", "status": "active"}
 
 
-@pytest.fixture
-def partner():
-    return f"p{uuid.uuid4().hex[:12]}"
-
-
-@pytest.fixture
-def directory_db(databases, partner):
-    return databases.open(partner, "directory", directory_metadata)
-
-
 def create_offers(db, partner: str, count: int) -> None:
     for i in range(count):
         directory.create_offer(db, partner, {**OFFER, "name": f"Inloop {i}"}, "t")

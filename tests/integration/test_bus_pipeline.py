@@ -18,16 +18,6 @@ OFFER = {"name": "Buurtmaaltijd", "description": "Samen koken en eten.", "catego
 
 
 @pytest.fixture
-def partner():
-    return f"p{uuid.uuid4().hex[:12]}"
-
-
-@pytest.fixture
-def directory_db(databases, partner):
-    return databases.open(partner, "directory", directory_metadata)
-
-
-@pytest.fixture
 def readmodel(databases):
     return readmodel_projection(databases.open("city", "gateway", readmodel_metadata))
 

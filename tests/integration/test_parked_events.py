@@ -30,16 +30,6 @@ OFFER = {"name": "Inloop", "category": "informatie", "buurt": "BU03440832", "sta
 
 
 @pytest.fixture
-def partner():
-    return f"p{uuid.uuid4().hex[:12]}"
-
-
-@pytest.fixture
-def directory_db(databases, partner):
-    return databases.open(partner, "directory", directory_metadata)
-
-
-@pytest.fixture
 def readmodel_db(databases):
     return databases.open("city", "gateway", readmodel_metadata)
 
