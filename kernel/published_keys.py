@@ -6,6 +6,7 @@ once every SAMEN030_JWKS_REFRESH_SECONDS (5) per issuer, successful or not: a fo
 partner cannot make this node fetch more often than that. One fetch at a time per issuer, with a
 deadline of its own; a request arriving meanwhile does not wait for it (it gets "try again"), so a
 partner that hangs holds at most one thread of this node, for at most FETCH_SECONDS."""
+import json
 import os
 import threading
 import time
@@ -14,6 +15,7 @@ from urllib.parse import urlsplit
 
 import jwt
 import requests as http
+import urllib3
 
 FETCH_SECONDS = 1.0
 MAX_BYTES = 64 * 1024
@@ -60,12 +62,18 @@ class PublishedKeys:
             with http.get(self.url, timeout=FETCH_SECONDS, stream=True, allow_redirects=False) as response:
                 response.raise_for_status()
                 body = b""
-                for chunk in response.iter_content(8192):
+                # read1: whatever has arrived (each wait bounded by the read timeout), so that the deadline
+                # holds for a document that trickles in; iter_content would wait for 8 kB at a time
+                while chunk := response.raw.read1(8192, decode_content=True):
                     body += chunk
                     if len(body) > MAX_BYTES or time.monotonic() > deadline:
                         raise KeysUnavailable("its key document is too large or too slow")
-            keys = {jwk.key_id: jwk.key for jwk in jwt.PyJWKSet.from_json(body.decode()).keys if jwk.key_id}
-        except (http.RequestException, ValueError, jwt.PyJWKSetError, jwt.PyJWKError) as exc:
+            document = json.loads(body.decode())
+            if not isinstance(document, dict):
+                raise ValueError("the key document is not a JSON object")
+            keys = {jwk.key_id: jwk.key for jwk in jwt.PyJWKSet.from_dict(document).keys if isinstance(jwk.key_id, str)}
+        except (http.RequestException, urllib3.exceptions.HTTPError, ValueError, jwt.PyJWKSetError,
+                jwt.PyJWKError) as exc:
             raise KeysUnavailable(f"its keys cannot be fetched now ({type(exc).__name__})") from None
         with self.lock:
             self.keys, self.fetched_at = keys, time.monotonic()

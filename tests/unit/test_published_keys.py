@@ -48,3 +48,65 @@ def test_requests_do_not_queue_behind_a_hung_partners_keys(hung_partner):
 def test_keys_are_published_over_https_unless_on_this_machine():
     with pytest.raises(KeysUnavailable, match="https"):
         PublishedKeys("http://partner.example.org/.well-known/jwks.json").key("k")
+
+
+def _serving(answer):
+    """A partner's node whose key document is `answer(connection)` (raw HTTP), on a port of this machine."""
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen(8)
+
+    def serve():
+        while True:
+            try:
+                conn, _ = server.accept()
+            except OSError:
+                return
+            with conn:
+                try:
+                    conn.recv(65536)
+                    answer(conn)
+                except OSError:
+                    pass
+    threading.Thread(target=serve, daemon=True).start()
+    return server, f"http://127.0.0.1:{server.getsockname()[1]}/.well-known/jwks.json"
+
+
+@pytest.mark.parametrize("document", [b"[]", b"null", b'"keys"', b"42"])
+def test_a_key_document_that_is_not_an_object_is_keys_unavailable_not_a_crash(document):
+    def answer(conn):
+        conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: %d\r\n"
+                     b"Connection: close\r\n\r\n%s" % (len(document), document))
+    server, url = _serving(answer)
+    try:
+        with pytest.raises(KeysUnavailable):
+            PublishedKeys(url).key("some-kid")
+    finally:
+        server.close()
+
+
+def test_a_key_document_that_trickles_in_is_given_up_on_at_the_deadline():
+    """A partner that sends its document a byte at a time (each within the read timeout) holds the
+    fetching thread no longer than the deadline, not until 64 kB have trickled in."""
+    def answer(conn):
+        conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 60000\r\n\r\n")
+        for _ in range(40):
+            conn.sendall(b" ")
+            time.sleep(FETCH_SECONDS / 4)
+    server, url = _serving(answer)
+    outcome = []
+
+    def fetch():
+        try:
+            PublishedKeys(url).key("some-kid")
+        except KeysUnavailable as exc:
+            outcome.append(exc)
+    try:
+        began = time.monotonic()
+        fetching = threading.Thread(target=fetch, daemon=True)
+        fetching.start()
+        fetching.join(FETCH_SECONDS * 3)
+        assert not fetching.is_alive(), f"still fetching after {time.monotonic() - began:.1f} s"
+        assert outcome and "too large or too slow" in str(outcome[0])
+    finally:
+        server.close()
