@@ -233,3 +233,21 @@ def test_a_database_in_trouble_gets_an_event_delivered_again_never_parked(databa
     assert outcome == FAILED and failure is None  # delivered again, however often
     [(outcome, failure)] = Projection("t-broken", db, applied_events, {CREATED: broken}).apply_batch(message)
     assert outcome == FAILED and failure is not None and "KeyError" in failure.error  # parked after its tries
+
+
+def test_a_message_nested_too_deep_is_rejected_not_a_batch_that_fails_for_ever(databases, partner):
+    """A partner's message of JSON nested a hundred thousand deep (well under NATS's 1 MB) made the
+    JSON reader raise RecursionError, which parse_event let through: the whole batch failed, nothing in
+    it was acked, and the consumer fetched the same batch again for ever (never parked: no outcome came
+    back). It is not a valid event: rejected (terminated), and the rest of the batch is applied."""
+    from samen030.kernel.events import new_event
+    from samen030.kernel.projection import APPLIED, INVALID
+    db = databases.open("city", "gateway", readmodel_metadata)
+    event = new_event(partner, "directory", "offer", "created", str(uuid.uuid4()), {
+        "offer_id": str(uuid.uuid4()), "name": "x", "description": "", "category": "informatie",
+        "buurt": "BU03440832", "wijk": "WK034408", "status": "active", "version": 1,
+        "updated_at": "2026-11-29T10:00:00Z"})
+    poison = b"[" * 100_000 + b"]" * 100_000
+    outcomes = Projection("t-deep", db, applied_events, {CREATED: lambda _conn, _event: None}).apply_batch(
+        [(poison, event.nats_subject), (event.to_json(), event.nats_subject)])
+    assert [outcome for outcome, _failure in outcomes] == [INVALID, APPLIED]
