@@ -1,6 +1,9 @@
 """Other partners' public keys, as each partner's node publishes them (its JWKS document), kept per
 issuer for SAMEN030_JWKS_CACHE_SECONDS (300).
 
+When the document cannot be had, a key known from it still counts for SAMEN030_JWKS_STALE_SECONDS (300)
+after the cache time, never longer: a key the partner retired stops counting here within both.
+
 A token naming a key id not known yet (a partner rotated its key) fetches the document again, at most
 once every SAMEN030_JWKS_REFRESH_SECONDS (5) per issuer, successful or not: a forged token naming a
 partner cannot make this node fetch more often than that. One fetch at a time per issuer, with a
@@ -35,13 +38,14 @@ class PublishedKeys:
     def key(self, kid: str):
         now = time.monotonic()
         with self.lock:
-            known, fresh = self.keys.get(kid), now - self.fetched_at < _seconds("SAMEN030_JWKS_CACHE_SECONDS", 300)
+            known, age = self.keys.get(kid), now - self.fetched_at
             may_try = now - self.tried_at >= _seconds("SAMEN030_JWKS_REFRESH_SECONDS", 5)
-        if known is not None and fresh:
+        cache = _seconds("SAMEN030_JWKS_CACHE_SECONDS", 300)
+        if known is not None and age < cache:
             return known
         if not may_try or not self.fetching.acquire(blocking=False):
-            if known is not None:
-                return known  # stale but known: better than nothing while the document cannot be had
+            if known is not None and age < cache + _seconds("SAMEN030_JWKS_STALE_SECONDS", 300):
+                return known  # stale but known: better than nothing while the document cannot be had, for a while
             raise KeysUnavailable("its keys are being fetched, or were just fetched without this key; try again")
         try:
             with self.lock:

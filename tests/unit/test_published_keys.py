@@ -1,5 +1,6 @@
 """Another partner's keys are fetched one at a time, with a deadline, and not again for a few seconds:
 a partner that hangs (or forged tokens naming it) holds at most one thread of this node, briefly."""
+import json
 import socket
 import threading
 import time
@@ -108,5 +109,45 @@ def test_a_key_document_that_trickles_in_is_given_up_on_at_the_deadline():
         fetching.join(FETCH_SECONDS * 3)
         assert not fetching.is_alive(), f"still fetching after {time.monotonic() - began:.1f} s"
         assert outcome and "too large or too slow" in str(outcome[0])
+    finally:
+        server.close()
+
+
+def test_a_retired_key_is_not_trusted_for_ever_while_the_partners_document_cannot_be_had(monkeypatch):
+    """A partner retired a leaked key (and took its node off the line, as one does after a breach): this
+    node cannot fetch the document any more, and kept answering with the key it knew — "stale but
+    known" — for every request but the one that tried to fetch, every 5 s, for ever. A known key
+    counts for at most the cache time plus SAMEN030_JWKS_STALE_SECONDS after it was last fetched."""
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+    from samen030.kernel import published_keys
+    from samen030.kernel.keys import public_jwk
+    jwk = public_jwk(Ed25519PrivateKey.generate())
+    document = json.dumps({"keys": [jwk]}).encode()
+    up = [True]
+
+    def answer(conn):
+        if up[0]:
+            conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: %d\r\n"
+                         b"Connection: close\r\n\r\n%s" % (len(document), document))
+    server, url = _serving(answer)
+    clock = [1000.0]
+    monkeypatch.setattr(published_keys.time, "monotonic", lambda: clock[0])
+    monkeypatch.setenv("SAMEN030_JWKS_CACHE_SECONDS", "300")
+    monkeypatch.setenv("SAMEN030_JWKS_STALE_SECONDS", "300")
+    try:
+        keys = PublishedKeys(url)
+        assert keys.key(jwk["kid"]) is not None
+        up[0] = False  # the partner's node is off the line
+        clock[0] += 400  # past the cache time, within the stale time: the fetch fails, the key still counts
+        with pytest.raises(KeysUnavailable):
+            keys.key(jwk["kid"])  # this one tried to fetch
+        clock[0] += 1
+        assert keys.key(jwk["kid"]) is not None
+        clock[0] += 300  # long past: the key it knew no longer counts, fetched or not
+        for _ in range(3):
+            with pytest.raises(KeysUnavailable):
+                keys.key(jwk["kid"])
+            clock[0] += 1
     finally:
         server.close()
