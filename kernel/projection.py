@@ -46,6 +46,11 @@ def parked_table(metadata: MetaData) -> Table:
     )
 
 
+class NotYet(Exception):
+    """A handler cannot apply the event yet (what it answers is still being recorded here): it is
+    delivered again, however often, never parked."""
+
+
 @dataclass(frozen=True)
 class Failure:
     event_id: str
@@ -102,6 +107,9 @@ class Projection:
             log.warning("%s: the database could not apply %s %s now; it comes again", self.name, event.type, event.id,
                         exc_info=True, extra={"event_id": event.id})
             return FAILED  # without a reason: delivered again, never parked for the database's trouble
+        except NotYet as exc:
+            log.info("%s: %s %s comes again: %s", self.name, event.type, event.id, exc, extra={"event_id": event.id})
+            return FAILED
         except Exception as exc:
             log.exception("%s: could not apply %s %s", self.name, event.type, event.id, extra={"event_id": event.id})
             self.failures[position] = Failure(event.id, event.partner, f"{type(exc).__name__}: {exc}")

@@ -19,6 +19,7 @@ from sqlalchemy.engine import Connection
 
 from samen030.kernel import outbox as outbox_rows
 from samen030.kernel.database import Database
+from samen030.kernel.projection import NotYet
 
 from . import consents, peers
 from .events import referral_sent_event
@@ -185,6 +186,8 @@ def apply_answer(conn: Connection, partner: str, from_partner: str, data: dict) 
     referral = conn.execute(select(referrals).where(referrals.c.id == data["referral_id"],
                                                     referrals.c.direction == "outgoing",
                                                     referrals.c.partner == from_partner)).mappings().first()
+    if referral is not None and referral["status"] == "sending":  # B answered before A recorded it as sent
+        raise NotYet(f"referral {referral['id']} to {from_partner} is still being handed over")
     if referral is None or referral["status"] != "sent":
         return
     at = datetime.fromisoformat(data["at"])

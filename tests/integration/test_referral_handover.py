@@ -248,3 +248,32 @@ def test_a_handover_under_an_id_b_already_uses_is_refused(city):
         peers.call("referral.handover", A, "service:requests", B, "/incoming-referrals", "B", json=handover)
     assert refused.value.status == 409
     assert copies_at_b(city) == []
+
+
+def test_an_answer_that_comes_before_a_has_completed_the_handover_is_not_lost(city, monkeypatch):
+    """B's coordinator accepts the copy (B's event reaches A's follow-up worker) before A has recorded
+    its referral as sent — A's commit waits for its database, a slow directory, the members service.
+    The answer found the referral `sending` and was dropped, and acked: A's request stayed `referred`
+    for ever while B helped the resident. It comes again until the handover is settled either way."""
+    from samen030.kernel.projection import FAILED
+    request = triaged(city)
+    first_try = []
+
+    def b_accepts_at_once():
+        [copy] = copies_at_b(city)
+        assert act(city, copy["id"], "accept", partner=B).status_code == 200
+        first_try.extend(deliver_answers(city))
+    after_handover(monkeypatch, b_accepts_at_once)
+    assert refer(city, request["id"]).status_code == 201
+    assert first_try == [(FAILED, None)]  # not acked, and never parked for it: it comes again
+    deliver_answers(city)  # JetStream brings an answer that was not acked again
+    assert [r["status"] for r in referrals_at_a(city, request["id"])] == ["accepted"]
+    assert city.client(A, "requests").get(f"/requests/{request['id']}", headers=auth(A)).json["status"] == "accepted"
+
+
+def deliver_answers(city):
+    """B's answers as A's follow-up worker gets them from the bus: (outcome, failure) each."""
+    from samen030.helprequests.followup_worker import answers_projection
+    rows = [(payload, subject) for _seq, payload, subject in city.outbox(B, "requests")
+            if subject.endswith("request.changed")]
+    return answers_projection(city.apps[(A, "requests")].extensions["samen030.db"], A).apply_batch(rows)
