@@ -18,9 +18,10 @@ TIMEOUT = (1.0, float(os.environ.get("SAMEN030_PEER_TIMEOUT_SECONDS", 1.25)))
 class PeerUnavailable(Exception):
     """The other service did not answer (down, or an error on its side); try again later."""
 
-    def __init__(self, message: str, maybe_received: bool = False):
+    def __init__(self, message: str, maybe_received: bool = False, timed_out: bool = False):
         super().__init__(message)
         self.maybe_received = maybe_received  # the request may have reached it (no answer in time)
+        self.timed_out = timed_out  # it gave no answer in time: it hangs, or is very slow
 
 
 class PeerRefused(Exception):
@@ -75,7 +76,7 @@ def _request(method: str, url: str, what: str, headers: dict, json: dict | None,
         if never_arrived(exc):
             raise PeerUnavailable(f"{what} is niet bereikbaar (is not reachable): {type(exc).__name__}") from None
         raise PeerUnavailable(f"{what} antwoordde niet (op tijd) (gave no answer in time): {type(exc).__name__}",
-                              maybe_received=True) from None
+                              maybe_received=True, timed_out=True) from None
     return _answer(response.status_code, response.json, response.text, what)
 
 

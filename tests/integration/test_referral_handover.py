@@ -277,3 +277,26 @@ def deliver_answers(city):
     rows = [(payload, subject) for _seq, payload, subject in city.outbox(B, "requests")
             if subject.endswith("request.changed")]
     return answers_projection(city.apps[(A, "requests")].extensions["samen030.db"], A).apply_batch(rows)
+
+
+def test_a_partner_that_hangs_is_a_503_within_two_seconds(city, monkeypatch):
+    """Issue 10: the referral handover gives 503 within 2 s when the other side hangs (a SIGSTOPped node
+    accepts connections and never answers). The handover waited its 1.25 s, and then the take-back of
+    what might have arrived waited another 1.25 s on the same hung partner, in the coordinator's request."""
+    import socket
+    hung = socket.socket()
+    hung.bind(("127.0.0.1", 0))
+    hung.listen(64)
+    monkeypatch.setenv(f"SAMEN030_{B.upper()}_REQUESTS_URL", f"http://127.0.0.1:{hung.getsockname()[1]}")
+    try:
+        request = triaged(city)
+        began = time.monotonic()
+        response = refer(city, request["id"])
+        took = time.monotonic() - began
+    finally:
+        hung.close()
+    assert response.status_code == 503, response.json
+    assert "niets veranderd" not in response.json["message"]  # it may have arrived: taken back later
+    assert took < 2.0, f"503 after {took:.2f} s"
+    [record] = referrals_at_a(city, request["id"])
+    assert record["status"] in ("sending", "cancelling")  # the follow-up worker takes it back
