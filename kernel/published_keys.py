@@ -8,7 +8,8 @@ A token naming a key id not known yet (a partner rotated its key) fetches the do
 once every SAMEN030_JWKS_REFRESH_SECONDS (5) per issuer, successful or not: a forged token naming a
 partner cannot make this node fetch more often than that. One fetch at a time per issuer, with a
 deadline of its own; a request arriving meanwhile does not wait for it (it gets "try again"), so a
-partner that hangs holds at most one thread of this node, for at most FETCH_SECONDS."""
+partner that hangs holds a request's thread for at most FETCH_SECONDS; the fetch itself runs in a
+thread of its own, one per partner at most, however slowly a partner trickles its answer in."""
 import json
 import os
 import threading
@@ -47,12 +48,26 @@ class PublishedKeys:
             if known is not None and age < cache + _seconds("SAMEN030_JWKS_STALE_SECONDS", 300):
                 return known  # stale but known: better than nothing while the document cannot be had, for a while
             raise KeysUnavailable("its keys are being fetched, or were just fetched without this key; try again")
-        try:
-            with self.lock:
-                self.tried_at = now
-            self._fetch()
-        finally:
-            self.fetching.release()
+        with self.lock:
+            self.tried_at = now
+        outcome: list[Exception] = []
+        fetched = threading.Event()
+
+        def fetch():  # in a thread of its own: no socket timeout bounds a partner that trickles its headers in
+            try:
+                self._fetch()
+            except Exception as exc:
+                outcome.append(exc)
+            finally:
+                self.fetching.release()  # only when it ended: one such thread per partner, however long it lingers
+                fetched.set()
+        threading.Thread(target=fetch, name=f"jwks {self.url}"[:60], daemon=True).start()
+        if not fetched.wait(FETCH_SECONDS):
+            raise KeysUnavailable(f"its key document is too slow (no answer within {FETCH_SECONDS:g} s)")
+        if outcome:
+            if isinstance(outcome[0], KeysUnavailable):
+                raise outcome[0]
+            raise KeysUnavailable(f"its keys cannot be fetched now ({type(outcome[0]).__name__})")
         with self.lock:
             if (found := self.keys.get(kid)) is None:
                 raise KeysUnavailable(f"it publishes no key {kid!r}")
