@@ -11,6 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.engine import Connection
 
 from samen030.kernel.config import Federation
+from samen030.kernel.peers import request_within
 
 from .readmodel import partner_status
 
@@ -52,7 +53,7 @@ class PartnerHealth:
 def _answers(partner) -> bool:
     urls = list(partner.services.values())
     try:
-        return all(http.get(f"{url}/health", timeout=CHECK_TIMEOUT).ok for url in urls)
+        return all(request_within(2 * CHECK_TIMEOUT, "GET", f"{url}/health", timeout=CHECK_TIMEOUT).ok for url in urls)
     except http.RequestException:
         return False
 

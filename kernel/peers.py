@@ -3,8 +3,13 @@ with a short-lived service token of the calling partner that names the one opera
 (kernel/operations.py); and public reads (the gateway's, a directory's), which carry no token at all.
 Both fail fast when the other side is down. Personal data travels only this way, never on the bus."""
 import os
+import socket
+import threading
 
 import requests as http
+from requests.adapters import HTTPAdapter
+from urllib3.connection import HTTPConnection, HTTPSConnection
+from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 from urllib3.exceptions import NewConnectionError
 
 from .config import ConfigError, load_federation
@@ -13,14 +18,17 @@ from .tokens import service_token
 
 # connect, read: a service that is down is known within a second, one that hangs within two
 TIMEOUT = (1.0, float(os.environ.get("SAMEN030_PEER_TIMEOUT_SECONDS", 1.25)))
+# … and the whole answer within this, however the other side trickles it in (a read timeout bounds one wait)
+DEADLINE = float(os.environ.get("SAMEN030_PEER_DEADLINE_SECONDS", 1.75))
 
 
 class PeerUnavailable(Exception):
     """The other service did not answer (down, or an error on its side); try again later."""
 
-    def __init__(self, message: str, maybe_received: bool = False):
+    def __init__(self, message: str, maybe_received: bool = False, timed_out: bool = False):
         super().__init__(message)
         self.maybe_received = maybe_received  # the request may have reached it (no answer in time)
+        self.timed_out = timed_out  # it gave no answer in time: it hangs, or is very slow
 
 
 class PeerRefused(Exception):
@@ -70,12 +78,12 @@ def read_public(url: str, what: str, params: dict | None = None) -> dict | None:
 
 def _request(method: str, url: str, what: str, headers: dict, json: dict | None, params: dict | None) -> dict | None:
     try:
-        response = http.request(method, url, json=json, params=params, headers=headers, timeout=TIMEOUT)
+        response = request_within(DEADLINE, method, url, json=json, params=params, headers=headers, timeout=TIMEOUT)
     except http.RequestException as exc:
         if never_arrived(exc):
             raise PeerUnavailable(f"{what} is niet bereikbaar (is not reachable): {type(exc).__name__}") from None
         raise PeerUnavailable(f"{what} antwoordde niet (op tijd) (gave no answer in time): {type(exc).__name__}",
-                              maybe_received=True) from None
+                              maybe_received=True, timed_out=True) from None
     return _answer(response.status_code, response.json, response.text, what)
 
 
@@ -103,3 +111,77 @@ def never_arrived(exc: http.RequestException) -> bool:
         return True
     reason = getattr(exc.args[0], "reason", None) if exc.args else None
     return isinstance(exc, http.ConnectionError) and isinstance(reason, NewConnectionError)
+
+
+def request_within(seconds: float, method: str, url: str, **kwargs) -> http.Response:
+    """requests.request, with the whole answer (status, headers, body) within `seconds`: when they are
+    over, the connection is shut and this raises requests.ReadTimeout."""
+    with _Deadline(seconds) as deadline, http.Session() as session:
+        adapter = _DeadlineAdapter(deadline)
+        session.mount("http://", adapter)
+        session.mount("https://", adapter)
+        try:
+            response = session.request(method, url, **kwargs)
+        except http.RequestException:
+            if deadline.expired:
+                raise http.ReadTimeout(f"no whole answer within {seconds:g} s") from None
+            raise
+        if deadline.expired:  # a connection shut halfway can still read as a (truncated) answer
+            raise http.ReadTimeout(f"no whole answer within {seconds:g} s")
+        return response
+
+
+class _Deadline:
+    """Shuts the sockets of one call when its time is up."""
+
+    def __init__(self, seconds: float):
+        self.expired, self.sockets, self.lock = False, [], threading.Lock()
+        self.timer = threading.Timer(seconds, self._expire)
+        self.timer.daemon = True
+
+    def __enter__(self) -> "_Deadline":
+        self.timer.start()
+        return self
+
+    def __exit__(self, *_exc) -> None:
+        self.timer.cancel()
+
+    def watch(self, sock) -> None:
+        with self.lock:
+            self.sockets.append(sock)
+            expired = self.expired
+        if expired:
+            _shut(sock)
+
+    def _expire(self) -> None:
+        with self.lock:
+            self.expired, sockets = True, list(self.sockets)
+        for sock in sockets:
+            _shut(sock)
+
+
+def _shut(sock) -> None:
+    try:
+        sock.shutdown(socket.SHUT_RDWR)
+    except OSError:
+        pass
+
+
+class _DeadlineAdapter(HTTPAdapter):
+    def __init__(self, deadline: _Deadline):
+        self.deadline = deadline  # before HTTPAdapter.__init__, which makes the pool manager
+        super().__init__()
+
+    def init_poolmanager(self, *args, **kwargs) -> None:
+        super().init_poolmanager(*args, **kwargs)
+        deadline = self.deadline
+
+        def watched(base):
+            class Watched(base):
+                def connect(self):
+                    super().connect()
+                    deadline.watch(self.sock)
+            return Watched
+        self.poolmanager.pool_classes_by_scheme = {
+            "http": type("HTTPPool", (HTTPConnectionPool,), {"ConnectionCls": watched(HTTPConnection)}),
+            "https": type("HTTPSPool", (HTTPSConnectionPool,), {"ConnectionCls": watched(HTTPSConnection)})}

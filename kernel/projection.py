@@ -5,6 +5,7 @@ the projection's own database (`parked_events`), to be applied again with `samen
 import asyncio
 import json
 import logging
+import uuid
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -44,6 +45,11 @@ def parked_table(metadata: MetaData) -> Table:
         Column("attempts", Integer, nullable=False),
         Column("parked_at", UTCDateTime, nullable=False),
     )
+
+
+class NotYet(Exception):
+    """A handler cannot apply the event yet (what it answers is still being recorded here): it is
+    delivered again, however often, never parked."""
 
 
 @dataclass(frozen=True)
@@ -90,23 +96,39 @@ class Projection:
             log.warning("%s: rejected message %s on %s: %s", self.name, claimed or "without an id", subject, exc,
                         extra={"event_id": claimed} if claimed else None)
             return INVALID
-        if conn.execute(select(self.tracking.c.event_id).where(self.tracking.c.event_id == event.id)).first():
+        if (tracked := self._tracked_id(conn, event)) is None:
             return DUPLICATE
         try:
             with conn.begin_nested():
                 if handler := self.handlers.get(event.type):
                     handler(conn, event)
-                conn.execute(insert(self.tracking).values(event_id=event.id, partner=event.partner,
+                conn.execute(insert(self.tracking).values(event_id=tracked, partner=event.partner,
                                                           applied_at=datetime.now(timezone.utc)))
         except OperationalError:  # a lock waited on too long, a deadlock, a lost connection: it passes
             log.warning("%s: the database could not apply %s %s now; it comes again", self.name, event.type, event.id,
                         exc_info=True, extra={"event_id": event.id})
             return FAILED  # without a reason: delivered again, never parked for the database's trouble
+        except NotYet as exc:
+            log.info("%s: %s %s comes again: %s", self.name, event.type, event.id, exc, extra={"event_id": event.id})
+            return FAILED
         except Exception as exc:
             log.exception("%s: could not apply %s %s", self.name, event.type, event.id, extra={"event_id": event.id})
             self.failures[position] = Failure(event.id, event.partner, f"{type(exc).__name__}: {exc}")
             return FAILED
         return APPLIED
+
+    def _tracked_id(self, conn: Connection, event: Event) -> str | None:
+        """The id the event is recorded under as applied; None when it was applied already. An event id is
+        its sender's: another partner's event under the same id (by chance, or copied from the bus) does
+        not make this one a duplicate; it is recorded under an id derived from its partner and id."""
+        tracked, depth = event.id, 0
+        while (owner := conn.execute(select(self.tracking.c.partner)
+                                     .where(self.tracking.c.event_id == tracked)).scalar()) is not None:
+            if owner == event.partner:
+                return None
+            depth += 1
+            tracked = str(uuid.uuid5(uuid.NAMESPACE_URL, f"samen030:{event.partner}:{event.id}:{depth}"))
+        return tracked
 
     def park(self, parked: list[tuple[Failure, str, bytes, int]]) -> None:
         """Keep (failure, subject, payload, attempts) of events given up on, in one transaction."""

@@ -21,6 +21,7 @@ from .published_keys import KeysUnavailable, published_key
 SERVICE_TOKEN_SECONDS = 60
 LEEWAY = 5  # seconds of clock difference between nodes
 REQUIRED = ["iss", "sub", "aud", "iat", "exp"]
+NAMES = ("scope", "role", "acc")  # strings where present: a list or an object is no operation, role or account
 
 
 class InvalidToken(Exception):
@@ -92,6 +93,8 @@ def verify(token: str, for_audience: str, federation: Federation, own_partner: s
         raise InvalidToken(f"the token is not meant for this service ({for_audience})") from None
     except jwt.PyJWTError as exc:
         raise InvalidToken(f"the token is not valid: {exc}") from None
+    if wrong := [name for name in NAMES if name in claims and not isinstance(claims[name], str)]:
+        raise InvalidToken(f"the claim {wrong[0]!r} must be a string")
     if "scope" in claims and claims["exp"] - claims["iat"] > SERVICE_TOKEN_SECONDS:
         raise InvalidToken(f"a service token lives at most {SERVICE_TOKEN_SECONDS} s")
     return claims

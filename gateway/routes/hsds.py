@@ -10,7 +10,7 @@ from samen030.directory import hsds
 from samen030.directory.hsds_routes import HSDS_OPENAPI, add_taxonomy_routes
 from samen030.directory.schemas import known_buurt, known_wijk
 from samen030.kernel.config import Partner
-from samen030.kernel.geography import buurt
+from samen030.kernel.geography import buurten
 from samen030.kernel.taxonomy import TERMS_BY_ID
 from samen030.kernel.web import PageArgs, Text, existing_id, service_db
 
@@ -111,7 +111,9 @@ def _service(conn, row, nested: bool) -> dict:
 def _location(place) -> dict:
     if place["buurt"] is None:
         return {"id": place["id"], "location_type": "virtual", "name": "Online"}
-    return {"id": place["id"], "location_type": "physical", "name": buurt(place["buurt"]).name, "buurt": place["buurt"]}
+    known = buurten().get(place["buurt"])  # a partner's event may name a code this table lacks (a newer CBS year)
+    return {"id": place["id"], "location_type": "physical", "name": known.name if known else place["buurt"],
+            "buurt": place["buurt"]}
 
 
 @blp.route("/service_at_locations")

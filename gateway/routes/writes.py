@@ -6,13 +6,14 @@ from flask import Response, current_app, request
 from flask_smorest import Blueprint, abort
 
 from samen030.kernel.config import ConfigError
-from samen030.kernel.peers import TIMEOUT, never_arrived
+from samen030.kernel.peers import DEADLINE, TIMEOUT, never_arrived, request_within
 from samen030.kernel.tokens import audience, unverified_claims
 from samen030.kernel.web import existing_id
 
 blp = Blueprint("writes", __name__, url_prefix="/api/v1/partners",
                 description="Writes, forwarded to the owning partner's service")
 FORWARD_TIMEOUT = TIMEOUT  # a partner that hangs is a 503 within two seconds, holding one thread that long
+FORWARD_DEADLINE = DEADLINE  # also one that trickles its answer in
 
 
 @blp.route("/<partner>/offers", methods=["POST"])
@@ -52,8 +53,8 @@ def _forward(partner_id: str, service: str, path: str) -> Response:
     _only_the_owners_token(partner_id, service)
     headers = {k: v for k, v in request.headers.items() if k in ("Authorization", "Content-Type")}
     try:
-        upstream = http.request(request.method, base + path, data=request.get_data(), headers=headers,
-                                timeout=FORWARD_TIMEOUT, allow_redirects=False)
+        upstream = request_within(FORWARD_DEADLINE, request.method, base + path, data=request.get_data(),
+                                  headers=headers, timeout=FORWARD_TIMEOUT, allow_redirects=False)
     except http.RequestException as exc:
         if never_arrived(exc):
             abort(503, message=f"The {service} service of {partner_id!r} is not reachable now; nothing was "

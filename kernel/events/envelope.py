@@ -68,7 +68,7 @@ def parse_event(payload: bytes, nats_subject: str | None = None) -> Event:
     """Read an untrusted message from the bus; raise InvalidEvent saying what is wrong."""
     try:
         ce = _FORMAT.read(CloudEvent, payload)
-    except (BaseCloudEventException, ValueError, TypeError, KeyError, AttributeError) as exc:
+    except (BaseCloudEventException, ValueError, TypeError, KeyError, AttributeError, RecursionError) as exc:
         raise InvalidEvent(f"not a CloudEvents 1.0 JSON event: {exc}") from None
     partner = ce.get_extension("partnerid")
     source = SOURCE.match(ce.get_source() or "")

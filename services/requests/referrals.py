@@ -11,6 +11,7 @@ Nothing is half-referred, and nothing A shared is lost track of:
    drops its copy. A handover still `sending` after HANDOVER_SETTLES (A's process died) is taken back
    by the follow-up worker; whichever of completing and taking back comes first wins, the other gives way.
 Referral ids are random: nobody can claim one on the bus before A has sent it."""
+import logging
 import uuid
 from datetime import datetime, timezone
 
@@ -19,6 +20,7 @@ from sqlalchemy.engine import Connection
 
 from samen030.kernel import outbox as outbox_rows
 from samen030.kernel.database import Database
+from samen030.kernel.projection import NotYet
 
 from . import consents, peers
 from .events import referral_sent_event
@@ -26,7 +28,9 @@ from .help_requests import apply_move, load_request
 from .lifecycle import InvalidTransition, next_status
 from .referral_targets import CannotRefer, contact_for, destination
 from .tables import outbox, referrals
-from .take_back import HANDOVER_SETTLES, forget, take_back, utc
+from .take_back import HANDOVER_SETTLES, forget, mark_cancelling, take_back, utc
+
+log = logging.getLogger(__name__)
 
 
 class NotReferred(Exception):
@@ -169,7 +173,13 @@ def _complete(db: Database, partner: str, request_id: str, referral: dict, other
 def _not_handed_over(db: Database, partner: str, referral: dict, exc: peers.PeerUnavailable) -> NotReferred:
     if not exc.maybe_received and forget(db, referral["id"]):
         return NotReferred(503, f"{exc} Er is niets veranderd; probeer het opnieuw (nothing changed; retry).")
-    if take_back(db, partner, referral):
+    if exc.timed_out:  # B hangs: asking it now would hold the coordinator as long again; the follow-up worker asks
+        try:
+            mark_cancelling(db, referral["id"])
+        except Exception:  # still `sending`: the follow-up worker takes it back after HANDOVER_SETTLES
+            log.warning("%s: referral %s to %s left to the follow-up worker", partner, referral["id"],
+                        referral["partner"], exc_info=True)
+    elif take_back(db, partner, referral):
         return NotReferred(503, f"{exc} Wat er is aangekomen is weer ingetrokken; de hulpvraag is niet doorverwezen. "
                                 f"Probeer het opnieuw (the handover was taken back; the request is not referred; retry).")
     return NotReferred(503, f"{exc} De hulpvraag is niet doorverwezen; wat er eventueel is aangekomen wordt "
@@ -185,6 +195,8 @@ def apply_answer(conn: Connection, partner: str, from_partner: str, data: dict) 
     referral = conn.execute(select(referrals).where(referrals.c.id == data["referral_id"],
                                                     referrals.c.direction == "outgoing",
                                                     referrals.c.partner == from_partner)).mappings().first()
+    if referral is not None and referral["status"] == "sending":  # B answered before A recorded it as sent
+        raise NotYet(f"referral {referral['id']} to {from_partner} is still being handed over")
     if referral is None or referral["status"] != "sent":
         return
     at = datetime.fromisoformat(data["at"])

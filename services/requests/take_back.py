@@ -23,7 +23,7 @@ def take_back(db: Database, partner: str, referral: dict, now: datetime | None =
     what is not confirmed stays `cancelling` for the follow-up worker."""
     now = now or datetime.now(timezone.utc)
     try:
-        if (status := _mark_cancelling(db, referral["id"])) != "cancelling":
+        if (status := mark_cancelling(db, referral["id"])) != "cancelling":
             return status == "cancelled"
         answer = peers.call("referral.cancel", partner, referral["partner"], f"/incoming-referrals/{referral['id']}/cancel",
                             f"de hulpvragendienst van {referral['partner']}")
@@ -38,7 +38,7 @@ def take_back(db: Database, partner: str, referral: dict, now: datetime | None =
         return False
 
 
-def _mark_cancelling(db: Database, referral_id: str) -> str | None:
+def mark_cancelling(db: Database, referral_id: str) -> str | None:
     """The referral's status after this: `cancelling` when it was being sent or taken back; otherwise
     as it was (`sent` when A completed it first — the row lock orders this against referrals._complete)."""
     with db.begin() as conn:

@@ -131,3 +131,97 @@ def test_a_forwarded_write_names_only_an_offer_of_the_owner(databases, monkeypat
         assert [(method, path) for _l, method, path, *_ in owner.seen] == [("PATCH", f"/offers/{offer_id}")]
     finally:
         owner.stop()
+
+
+def test_a_partner_that_trickles_its_health_holds_up_no_search(monkeypatch):
+    """The first search in a gateway process checks every partner's /health, under a lock the other
+    searches wait on; the background thread then checks all of them together every 5 s. A partner that
+    trickles its answer held both for as long as it went on: every first search, and every partner's
+    reachability, waited on it."""
+    from samen030.gateway.freshness import PartnerHealth
+    server, url = trickling_partner()
+    federation = Federation("http://127.0.0.1:8080", "nats://127.0.0.1:4250", {
+        "krachtstation": Partner("krachtstation", "Krachtstation", {"directory": url})}, source=None)
+    try:
+        began = time.monotonic()
+        PartnerHealth(federation).check_all()
+        took = time.monotonic() - began
+    finally:
+        server.close()
+    assert took < 1.5, f"checked after {took:.1f} s"
+
+
+def trickling_partner(every: float = 0.3):
+    """A partner's node that sends its status line, then a header a byte every `every` seconds."""
+    import socket
+    import threading
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen(8)
+
+    def serve():
+        while True:
+            try:
+                conn, _ = server.accept()
+            except OSError:
+                return
+            threading.Thread(target=trickle, args=(conn,), daemon=True).start()
+
+    def trickle(conn):
+        with conn:
+            try:
+                conn.recv(65536)
+                conn.sendall(b"HTTP/1.1 200 OK\r\nX-Slow: ")
+                for _ in range(30):
+                    conn.sendall(b"a")
+                    time.sleep(every)
+            except OSError:
+                pass
+    threading.Thread(target=serve, daemon=True).start()
+    return server, f"http://127.0.0.1:{server.getsockname()[1]}"
+
+
+def test_a_partner_that_trickles_its_answer_is_a_503_within_two_seconds(databases, monkeypatch, auth_header):
+    """Read timeouts bound each wait for a byte, not the answer: a partner whose node sends its status
+    line and then a header a byte every half second (overloaded, or on purpose) held the gateway's thread
+    for as long as it went on — a few such writes, and the gateway's threads are all gone, reads too."""
+    import socket
+    import threading
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen(8)
+
+    def serve():
+        while True:
+            try:
+                conn, _ = server.accept()
+            except OSError:
+                return
+            threading.Thread(target=trickle, args=(conn,), daemon=True).start()
+
+    def trickle(conn):
+        with conn:
+            try:
+                conn.recv(65536)
+                conn.sendall(b"HTTP/1.1 201 Created\r\nX-Slow: ")
+                for _ in range(20):
+                    conn.sendall(b"a")
+                    time.sleep(0.5)
+            except OSError:
+                pass
+    threading.Thread(target=serve, daemon=True).start()
+    federation = Federation("http://127.0.0.1:8080", "nats://127.0.0.1:4250", {"krachtstation": Partner(
+        "krachtstation", "Krachtstation", {"directory": f"http://127.0.0.1:{server.getsockname()[1]}"})}, source=None)
+    if schema := databases.schema("city", "gateway"):
+        monkeypatch.setenv("DATABASE_SCHEMA", schema)
+    app = create_app(databases.url("city", "gateway"), federation, {"TESTING": True})
+    databases.opened.append(app.extensions["samen030.db"])
+    try:
+        began = time.monotonic()
+        response = app.test_client().post("/api/v1/partners/krachtstation/offers", json={"name": "x"},
+                                          headers=auth_header("krachtstation"))
+        took = time.monotonic() - began
+    finally:
+        server.close()
+    assert took < 2.0, f"answered {response.status_code} after {took:.1f} s"
+    assert response.status_code == 503 and "did not answer in time" in response.json["message"], response.json

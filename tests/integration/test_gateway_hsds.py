@@ -90,3 +90,27 @@ def test_organizations_and_filters(city):
     assert city.get(f"/hsds/services/{uuid.uuid4()}").status_code == 404
     assert city.get("/hsds/services?wijk=nope").status_code == 422
     assert city.get("/hsds/").json["version"] == "3.0"
+
+
+def test_a_buurt_code_the_gateway_does_not_know_is_no_500_for_the_city(databases, monkeypatch):
+    """A partner's offer event names a buurt by a code of the right form that the gateway's CBS table
+    does not hold (a newer CBS year, or a mistake): the event is valid (the schema checks the form), the
+    read model keeps it, and /hsds/service_at_locations — every partner's locations, one list — and the
+    offer's own HSDS page were a 500 (UnknownArea) for everyone."""
+    from samen030.kernel.events import new_event
+    if schema := databases.schema("city", "gateway"):
+        monkeypatch.setenv("DATABASE_SCHEMA", schema)
+    gateway = create_gateway(databases.url("city", "gateway"), load_federation(), {"TESTING": True})
+    databases.opened.append(gateway.extensions["samen030.db"])
+    offer_id = str(uuid.uuid4())
+    event = new_event("krachtstation", "directory", "offer", "created", offer_id, {
+        "offer_id": offer_id, "name": "Inloop", "description": "", "category": "informatie", "buurt": "BU03440832",
+        "wijk": "WK034408", "status": "active", "version": 1, "updated_at": "2026-11-29T10:00:00Z",
+        "location_buurten": ["BU03449999"]})
+    readmodel_projection(gateway.extensions["samen030.db"]).apply([(event.to_json(), event.nats_subject)])
+    client = gateway.test_client()
+    service = client.get(f"/hsds/services/{offer_id}")
+    assert service.status_code == 200
+    assert_valid("service", service.json)
+    listed = client.get("/hsds/service_at_locations")
+    assert listed.status_code == 200 and listed.json["total_items"] == 1

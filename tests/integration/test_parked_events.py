@@ -233,3 +233,48 @@ def test_a_database_in_trouble_gets_an_event_delivered_again_never_parked(databa
     assert outcome == FAILED and failure is None  # delivered again, however often
     [(outcome, failure)] = Projection("t-broken", db, applied_events, {CREATED: broken}).apply_batch(message)
     assert outcome == FAILED and failure is not None and "KeyError" in failure.error  # parked after its tries
+
+
+def test_a_message_nested_too_deep_is_rejected_not_a_batch_that_fails_for_ever(databases, partner):
+    """A partner's message of JSON nested a hundred thousand deep (well under NATS's 1 MB) made the
+    JSON reader raise RecursionError, which parse_event let through: the whole batch failed, nothing in
+    it was acked, and the consumer fetched the same batch again for ever (never parked: no outcome came
+    back). It is not a valid event: rejected (terminated), and the rest of the batch is applied."""
+    from samen030.kernel.events import new_event
+    from samen030.kernel.projection import APPLIED, INVALID
+    db = databases.open("city", "gateway", readmodel_metadata)
+    event = new_event(partner, "directory", "offer", "created", str(uuid.uuid4()), {
+        "offer_id": str(uuid.uuid4()), "name": "x", "description": "", "category": "informatie",
+        "buurt": "BU03440832", "wijk": "WK034408", "status": "active", "version": 1,
+        "updated_at": "2026-11-29T10:00:00Z"})
+    poison = b"[" * 100_000 + b"]" * 100_000
+    outcomes = Projection("t-deep", db, applied_events, {CREATED: lambda _conn, _event: None}).apply_batch(
+        [(poison, event.nats_subject), (event.to_json(), event.nats_subject)])
+    assert [outcome for outcome, _failure in outcomes] == [INVALID, APPLIED]
+
+
+def test_another_partners_event_under_the_same_id_does_not_make_an_event_a_duplicate(databases):
+    """Event ids are the sender's. Partner A reads B's answers on the bus (its follow-up worker) and can
+    publish an event of its own under the id of one of B's; a consumer that reads A's stream first (it
+    lags on B's, or is rebuilt) took B's real event for a duplicate of A's and dropped it: A could
+    silence B's events at the gateway, the notifier and other partners' follow-up workers. An event
+    is a duplicate only of one from the same partner."""
+    from samen030.kernel.events import new_event
+    from samen030.kernel.projection import APPLIED, DUPLICATE
+    db = databases.open("city", "gateway", readmodel_metadata)
+    applied = []
+    projection = Projection("t-ids", db, applied_events, {CREATED: lambda _conn, event: applied.append(event.partner)})
+
+    def offer(partner):
+        offer_id = str(uuid.uuid4())
+        return new_event(partner, "directory", "offer", "created", offer_id, {
+            "offer_id": offer_id, "name": "x", "description": "", "category": "informatie", "buurt": "BU03440832",
+            "wijk": "WK034408", "status": "active", "version": 1, "updated_at": "2026-11-29T10:00:00Z"})
+    real = offer("zorgbelang")
+    copied = offer("krachtstation")
+    object.__setattr__(copied, "id", real.id)  # A publishes under B's event id
+    messages = {"A": (copied.to_json(), copied.nats_subject), "B": (real.to_json(), real.nats_subject)}
+    assert [o for o, _f in projection.apply_batch([messages["A"]])] == [APPLIED]
+    assert [o for o, _f in projection.apply_batch([messages["B"]])] == [APPLIED]  # B's own, not A's again
+    assert [o for o, _f in projection.apply_batch([messages["B"], messages["A"]])] == [DUPLICATE, DUPLICATE]
+    assert applied == ["krachtstation", "zorgbelang"]

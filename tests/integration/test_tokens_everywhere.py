@@ -43,6 +43,9 @@ def refused_tokens(service: str) -> dict[str, dict]:
         "A's token for another service": {"Authorization": f"Bearer {service_token(A, 'service:x', A, other, 'member.check')}"},
         "B's coordinator": auth(B),
         "no such issuer": signed({**mine, "iss": "nobody"}, key_of=A),
+        "a scope that is not a name": signed({"iss": A, "aud": audience(A, service), "scope": ["member.check"]}, key_of=A),
+        "an operation given as an object": signed({"iss": A, "aud": audience(A, service), "scope": {"x": 1}}, key_of=A),
+        "an account that is not an id": signed({**mine, "acc": ["x"]}, key_of=A),
         "not signed": {"Authorization": "Bearer " + jwt.encode({**mine, "iat": time.time(), "exp": time.time() + 60,
                                                                  "sub": "eve"}, None, algorithm="none")},
     }
