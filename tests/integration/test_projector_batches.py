@@ -17,7 +17,6 @@ from samen030.gateway.readmodel import (applied_events, help_requests, listed_vo
                                         metadata, offer_terms, offers, opening_hours, partner_status, places,
                                         referrals)
 from samen030.helprequests.events import referral_sent_event, request_event
-from samen030.kernel.events import new_event
 from samen030.kernel.projection import APPLIED, DUPLICATE, FAILED, INVALID
 from samen030.members.events import counts_event, erased_event, listed_event, unlisted_event
 
