@@ -46,14 +46,14 @@ def apply_offers(conn: Connection, events: list[Event]) -> None:
         elif have is None or have.version < newest.data["version"]:
             (inserts if have is None else updates)[offer_id] = newest
             current[offer_id] = OfferSeen(offer_id, partner, newest.data["version"])
+    rows = {offer_id: offer_row(event) for offer_id, event in [*inserts.items(), *updates.items()]}
     if inserts:
-        conn.execute(insert(offers), [offer_row(event) for event in inserts.values()])
+        conn.execute(insert(offers), [rows[offer_id] for offer_id in inserts])
     if updates:
         conn.execute(update(offers).where(offers.c.id == bindparam("offer_key")),
-                     [{**offer_row(event), "offer_key": offer_id} for offer_id, event in updates.items()])
+                     [{**rows[offer_id], "offer_key": offer_id} for offer_id in updates])
     if changed := [*inserts.values(), *updates.values()]:
-        rows = [offer_row(event) for event in changed]
-        index_offers(conn, rows)
+        index_offers(conn, list(rows.values()))
         replace_opening_hours(conn, {e.data["offer_id"]: e.data.get("opening_hours", []) for e in changed})
         replace_places(conn, {e.data["offer_id"]: (e.data.get("location_buurten", []), e.data.get("virtual", False))
                               for e in changed})
