@@ -278,3 +278,32 @@ def test_a_batch_ends_as_its_events_applied_one_by_one(databases, seed):
     reference = dump(one_by_one)
     assert dump(batched) == reference
     assert len(reference["offers"]) > 20 and len(reference["referrals"]) > 3
+
+
+def test_another_partners_event_under_the_same_id_in_the_same_batch_is_no_duplicate(readmodel):
+    """An event id is its sender's (kernel/projection.py, _tracked_id), within a batch as across them."""
+    real = offer_event(B, "created", offer("Van B"))
+    copied = offer_event(A, "created", offer("Van A"))
+    object.__setattr__(copied, "id", real.id)  # A publishes under B's event id
+    projection = readmodel_projection(readmodel)
+    assert projection.apply([message(copied), message(real), message(real), message(copied)]) == [
+        APPLIED, APPLIED, DUPLICATE, DUPLICATE]
+    assert {row.name for row in rows(readmodel, offers, offers.c.name)} == {"Van A", "Van B"}
+    assert len(rows(readmodel, applied_events)) == 2
+    assert projection.apply([message(real), message(copied)]) == [DUPLICATE, DUPLICATE]
+    assert {partner: applied for partner, (applied, _at) in freshness(readmodel).items()} == {A: 1, B: 1}
+
+
+def test_an_event_that_cannot_be_applied_yet_comes_again_and_the_rest_of_its_batch_applies(readmodel, monkeypatch):
+    from samen030.kernel.projection import NotYet
+
+    def not_yet(conn, event):
+        if event.data["name"] == "Later":
+            raise NotYet("what it answers is still being recorded")
+        original(conn, event)
+    original = projector.HANDLERS[CREATED]
+    monkeypatch.setitem(projector.HANDLERS, CREATED, not_yet)
+    results = readmodel_projection(readmodel).apply_batch(
+        [offer_message(A, offer("Eerste")), offer_message(A, offer("Later")), offer_message(A, offer("Daarna"))])
+    assert results == [(APPLIED, None), (FAILED, None), (APPLIED, None)]  # no reason: never parked
+    assert {row.name for row in rows(readmodel, offers, offers.c.name)} == {"Eerste", "Daarna"}
