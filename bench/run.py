@@ -1,4 +1,4 @@
-"""SAMEN030 benchmark (`make bench`): eleven figures measured in one run on this machine, each printed
+"""SAMEN030 benchmark (`make bench`): twelve figures measured in one run on this machine, each printed
 beside its target. Targets are reported, never asserted: the exit status is non-zero only on a crash.
 
 The benchmark starts its own federation in a temporary directory: a private nats-server (JetStream,
@@ -52,6 +52,13 @@ time used by processes the benchmark did not start is printed, with a warning ab
    (< 150 MB) and idle CPU (< 2% of a core), the whole federation's RSS (< 1 GB); a hung partner
    (SIGSTOP): forwarded writes to it answer 503 in < 2 s while 32 connections reading other partners'
    offers at the gateway all get answers (p99 reported).
+12. Catching up (bench/catchup.py): 10,000 events of one partner (offers created and updated in several
+   versions, help requests, volunteers, counts) already in its stream on the benchmark's nats-server; the
+   gateway's projection fed by kernel/consumer.consume from a new durable consumer applies them to a fresh
+   read model, on SQLite and on PostgreSQL (as figure 7 finds it; skipped with a note when it cannot be
+   reached): events/s from the consumer's start to the last event applied, next to the per-event apply
+   path of before (a jsonschema validation, a query, a savepoint and a freshness update per event) fed
+   the same way with 2,000 such events. Target: ≥ 3,000 events/s on SQLite.
 """
 import asyncio
 import logging
@@ -64,6 +71,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+import catchup
 import citysearch
 import importspeed
 import propagation
@@ -165,7 +173,7 @@ def figures_rows(f: dict) -> list[Row]:
 
 
 def run_request_figures(workdir: Path) -> dict:
-    log(f"[6/11] city figures: {requestfigures.REQUESTS:,} help requests and {requestfigures.REFERRALS:,} referrals "
+    log(f"[6/12] city figures: {requestfigures.REQUESTS:,} help requests and {requestfigures.REFERRALS:,} referrals "
         "into a read model of its own through the projector's handlers, then GET /api/v1/figures/requests in-process …")
     figures = requestfigures.measure(workdir)
     log(f"      {figures['events']:,} events built in {figures['build_s']:.1f} s, loaded in {figures['load_s']:.1f} s; "
@@ -183,7 +191,7 @@ def intake_rows(i: dict | None) -> list[Row]:
 
 
 def run_intake(fed: Federation) -> dict | None:
-    log("[7/11] intake: POST /requests at one partner on PostgreSQL vs a one-row psycopg insert (32 connections, 1 s + 5 s each) …")
+    log("[7/12] intake: POST /requests at one partner on PostgreSQL vs a one-row psycopg insert (32 connections, 1 s + 5 s each) …")
     try:
         result = intake.measure(fed)
     except Exception as exc:  # no PostgreSQL here: the other figures still count
@@ -192,6 +200,34 @@ def run_intake(fed: Federation) -> dict | None:
     log(f"      {result['intake']['ok']:,} requests taken in ({result['rows']:,} rows and {result['events']:,} events "
         f"incl. warm-up), errors {result['intake']['errors']}; reference errors {result['minimal']['errors']}")
     return result
+
+
+def run_catchup(fed: Federation, workdir: Path) -> dict:
+    log(f"[12/12] catching up: {catchup.EVENTS:,} events in a partner's stream, then the projector's consumer from "
+        f"zero, on SQLite and PostgreSQL, vs the per-event path of before on {catchup.REFERENCE:,} …")
+    result = asyncio.run(catchup.measure(fed.nats_url, workdir))
+    for kind in ("SQLite", "PostgreSQL"):
+        if (r := result[kind]) is not None:
+            log(f"      {kind}: {r['stored']['applied']:,} applied ({r['stored']['offers']:,} offers) in "
+                f"{r['ours']['seconds']:.2f} s, {r['ours']['batches']} batches, applying {r['ours']['applying_s']:.2f} s; "
+                f"reference {r['reference_stored']['applied']:,} in {r['reference']['seconds']:.2f} s")
+        else:
+            log(f"      {kind} skipped: {result['postgres_skipped']}")
+    log(f"      events built and published in {result['prepare_s']:.1f} s")
+    return result
+
+
+def catchup_rows(c: dict) -> list[Row]:
+    rows = []
+    for kind in ("SQLite", "PostgreSQL"):
+        if (r := c[kind]) is None:
+            rows.append(Row(f"catch-up ({kind})", "skipped: no PostgreSQL"))
+            continue
+        ours, before = r["ours"]["events_per_s"], r["reference"]["events_per_s"]
+        target = ("≥ 3,000 ev/s", ours >= 3000) if kind == "SQLite" else ("—", None)
+        rows.append(Row(f"catch-up, {c['events']:,} events from a stream ({kind})", f"{ours:,.0f} ev/s",
+                        f"{before:,.0f} ev/s", ours / before, *target))
+    return rows
 
 
 def token_rows(t: dict) -> list[Row]:
@@ -257,13 +293,13 @@ def main() -> None:
         try:
             log(f"starting nats-server, {len(fed.partners)} directories + relays, projector, gateway …")
             start_federation(fed)
-            log(f"[1/11] propagation: {propagation.WARMUP_OFFERS} + {propagation.OFFERS} offers "
+            log(f"[1/12] propagation: {propagation.WARMUP_OFFERS} + {propagation.OFFERS} offers "
                 f"at {propagation.RATE:.0f} writes/s …")
             prop = asyncio.run(propagation.measure(fed.directory_ports, fed.gateway_port))
             log(f"      {prop['offers']} measured, {prop['lost']} lost, {prop['failed_writes']} failed writes; "
                 f"directory POST p50 {prop['write_p50_ms']:.1f} ms, p99 {prop['write_p99_ms']:.1f} ms; "
                 f"gateway polled {prop['polls_per_s']:.0f} times/s")
-            log("[2/11] search: loading 10,000 offers through outbox → relay → JetStream → projector …")
+            log("[2/12] search: loading 10,000 offers through outbox → relay → JetStream → projector …")
             loaded = search.load_readmodel(fed)
             log(f"      read model: {loaded['offers']:,} offers (incl. figure 1's); rows written in "
                 f"{loaded['write_s']:.1f} s, then through the pipeline in {loaded['pipeline_s']:.1f} s "
@@ -273,17 +309,18 @@ def main() -> None:
             found = search.measure(fed)
             log("      matching offers: " + ", ".join(f"{k} {v}" for k, v in found["matches"].items())
                 + "; errors: " + ", ".join(f"{k} {found[k]['errors']}" for k in ["minimal", *search.SEARCHES]))
-            log("[3/11] relay: 20,000-row outbox backlog vs raw publish_async …")
+            log("[3/12] relay: 20,000-row outbox backlog vs raw publish_async …")
             relay = asyncio.run(relaythroughput.measure(fed.nats_url))
             log(f"      {relay['rows']:,} events of ~{relay['payload_bytes']} bytes: relay {relay['relay_s']:.2f} s, "
                 f"raw {relay['raw_s']:.2f} s; messages in the streams: {relay['stream_messages']}")
+            caught_up = run_catchup(fed, Path(workdir))
             fed.stop("nats")  # figures 4 and 5 need no bus
             found_city, imported, floor = run_city_and_import(fed, Path(workdir))
             figures = run_request_figures(Path(workdir))
             taken_in = run_intake(fed)
-            log("[8/11] tokens: verifying a coordinator's token in-process vs the one-secret HMAC token of before …")
+            log("[8/12] tokens: verifying a coordinator's token in-process vs the one-secret HMAC token of before …")
             checked = tokens.measure()
-            log("[9–11/11] a partner's node: samen030 run 5 times with two CPU hogs, the old form once; then memory, "
+            log("[9–11/12] a partner's node: samen030 run 5 times with two CPU hogs, the old form once; then memory, "
                 "idle CPU and a hung partner in each form …")
             small = smallnode.measure()
         finally:
@@ -295,18 +332,18 @@ def main() -> None:
     log("")
     print_table(propagation_rows(prop) + load_rows("search", found, search.SEARCHES) + relay_rows(relay) + load_rows("city search", found_city, citysearch.SEARCHES)
                 + import_rows(imported, floor) + figures_rows(figures) + intake_rows(taken_in) + token_rows(checked)
-                + node_rows(small))
+                + node_rows(small) + catchup_rows(caught_up))
     log(f"\nsearch and city search reference: minimal Flask `return {{'ok': True}}`, same gunicorn setup "
         f"(2 sync workers), measured beside each; relay reference: raw nats-py publish_async;\nimport reference: "
         f"the same CSV rows by plain sqlite3 executemany (a floor);\nrequest figures reference: a plain count per wijk "
-        f"over the same 100,000 rows (ratio = times as long);\nintake reference: one-row psycopg insert of the same JSON, same gunicorn setup;\ntoken reference: the HMAC token of one federation secret that every service checked before (itsdangerous)\n(total {seconds:.0f} s; targets are "
+        f"over the same 100,000 rows (ratio = times as long);\nintake reference: one-row psycopg insert of the same JSON, same gunicorn setup;\ntoken reference: the HMAC token of one federation secret that every service checked before (itsdangerous);\ncatch-up reference: the per-event apply path of before (bench/catchup.py OneByOne), fed the same way\n(total {seconds:.0f} s; targets are "
         "reported, not asserted)")
 
 
 def run_city_and_import(fed: Federation, workdir: Path) -> tuple:
     city = citysearch.City(workdir / "city", fed.nats_url)
     try:
-        log(f"[4/11] city search: {citysearch.OFFERS:,} offers of {len(citysearch.PARTNERS)} partners into a read model "
+        log(f"[4/12] city search: {citysearch.OFFERS:,} offers of {len(citysearch.PARTNERS)} partners into a read model "
             f"of its own, without NATS: offer.created events built by the directory's offer_event (new_event) in a "
             f"helper process, applied through readmodel_projection(db).apply in batches of {citysearch.BATCH} …")
         loaded = citysearch.load_readmodel(city)
@@ -320,7 +357,7 @@ def run_city_and_import(fed: Federation, workdir: Path) -> tuple:
             + f"; partners' /health answered 200 by a stub: stale offers {found['stale']}")
     finally:
         citysearch.drop(city)
-    log(f"[5/11] import: samen030 import of a {importspeed.SERVICES:,}-service HSDS CSV set into SQLite"
+    log(f"[5/12] import: samen030 import of a {importspeed.SERVICES:,}-service HSDS CSV set into SQLite"
         + (" (SQLite also under DATABASE_URL)" if os.environ.get("DATABASE_URL") else "") + " …")
     imports = workdir / "import"
     imports.mkdir()

@@ -5,10 +5,12 @@ on both sides, so it survives arriving before the referral itself (they travel i
 import logging
 from datetime import datetime
 
-from sqlalchemy import insert, or_, select, update
+from sqlalchemy import bindparam, insert, or_, select, update
 from sqlalchemy.engine import Connection
 
+from samen030.kernel.database import select_in
 from samen030.kernel.events import Event
+from samen030.kernel.projection import together_with
 
 from .readmodel import help_requests, referrals
 
@@ -17,6 +19,7 @@ COPIED = ("status", "origin", "channel", "category", "buurt", "wijk", "urgency",
           "version")
 TIMES = ("received_at", "first_contact_due", "first_contact_at", "resolved_at")
 OUTCOMES = {"accept": "accepted", "decline": "declined"}
+REFERRAL_SENT = "nl.samen030.requests.referral.sent.v1"
 
 
 def request_row(event: Event) -> dict:
@@ -30,18 +33,46 @@ def request_row(event: Event) -> dict:
 
 
 def apply_request(conn: Connection, event: Event) -> None:
-    data, row = event.data, request_row(event)
-    current = conn.execute(select(help_requests.c.partner, help_requests.c.version)
-                           .where(help_requests.c.id == row["id"])).first()
-    if current is not None and current.partner != event.partner:
-        log.warning("ignored %s: %s may not change %s's request %s", event.id, event.partner, current.partner, row["id"])
-        return
-    if current is None:
-        conn.execute(insert(help_requests).values(row))
-    elif current.version < row["version"]:
-        conn.execute(update(help_requests).where(help_requests.c.id == row["id"]).values(row))
-    if (outcome := OUTCOMES.get(data["action"])) and row["referral_id"]:
-        _note_outcome(conn, event.partner, row, outcome, _moment(data["at"]))
+    apply_request_events(conn, [event])
+
+
+def apply_referral(conn: Connection, event: Event) -> None:
+    apply_request_events(conn, [event])
+
+
+def apply_request_events(conn: Connection, events: list[Event]) -> None:
+    """Requests received or changed and referrals sent, each in turn as one by one: the requests' rows
+    are written in bulk, and before a referral or a receiver's answer reads or changes them."""
+    h = help_requests.c
+    ids = list({event.data["request_id"] for event in events if event.type != REFERRAL_SENT})
+    current = {row.id: (row.partner, row.version)
+               for row in select_in(conn, select(h.id, h.partner, h.version), h.id, ids)}
+    inserts, updates = {}, {}
+
+    def write():
+        if inserts:
+            conn.execute(insert(help_requests), list(inserts.values()))
+        if updates:
+            conn.execute(update(help_requests).where(h.id == bindparam("request_key")),
+                         [{**row, "request_key": key} for key, row in updates.items()])
+        inserts.clear(), updates.clear()
+    for event in events:
+        if event.type == REFERRAL_SENT:
+            write()
+            _apply_referral(conn, event)
+            continue
+        data, row = event.data, request_row(event)
+        have = current.get(row["id"])
+        if have is not None and have[0] != event.partner:
+            log.warning("ignored %s: %s may not change %s's request %s", event.id, event.partner, have[0], row["id"])
+            continue
+        if have is None or have[1] < row["version"]:
+            (inserts if have is None or row["id"] in inserts else updates)[row["id"]] = row
+            current[row["id"]] = (event.partner, row["version"])
+        if (outcome := OUTCOMES.get(data["action"])) and row["referral_id"]:
+            write()
+            _note_outcome(conn, event.partner, row, outcome, _moment(data["at"]))
+    write()
 
 
 def _note_outcome(conn: Connection, partner: str, request: dict, outcome: str, at: datetime) -> None:
@@ -58,7 +89,7 @@ def _note_outcome(conn: Connection, partner: str, request: dict, outcome: str, a
                  .values(outcome=outcome, outcome_at=at))
 
 
-def apply_referral(conn: Connection, event: Event) -> None:
+def _apply_referral(conn: Connection, event: Event) -> None:
     """Sent once by the referring partner; an answer that came first is taken from the receiver's request."""
     data = event.data
     current = conn.execute(select(referrals.c.from_partner)
@@ -78,6 +109,10 @@ def apply_referral(conn: Connection, event: Event) -> None:
         urgency=data["urgency"], sent_at=_moment(data["at"]),
         outcome=answered.referral_outcome if answered else None,
         outcome_at=answered.referral_outcome_at if answered else None))
+
+
+together_with(apply_request_events)(apply_request)
+together_with(apply_request_events)(apply_referral)
 
 
 def nothing_to_keep(conn: Connection, event: Event) -> None:

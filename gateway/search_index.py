@@ -13,7 +13,7 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.schema import CreateIndex
 
 from samen030.kernel import dutch
-from samen030.kernel.database import Database
+from samen030.kernel.database import Database, delete_in
 
 from .readmodel import FACETS_INDEX, offer_terms, offers, opening_hours, search_index_version
 
@@ -31,12 +31,11 @@ def search_words(q: str) -> list[str]:
     return list(dict.fromkeys(dutch.terms(q)))
 
 
-def index_offer(conn: Connection, offer: dict) -> None:
-    """Replace an offer's terms with those of this version of it."""
-    remove, add = _index_statements()
-    conn.execute(remove, {"offer_id": offer["id"]})
-    if rows := term_rows(offer):
-        conn.execute(add, rows)
+def index_offers(conn: Connection, versions: list[dict]) -> None:
+    """Replace the terms of these offers (one version each) with those of these versions of them."""
+    delete_in(conn, offer_terms, offer_terms.c.offer_id, [offer["id"] for offer in versions])
+    if rows := [row for offer in versions for row in term_rows(offer)]:
+        conn.execute(insert(offer_terms), rows)
 
 
 def term_rows(offer) -> list[dict]:
@@ -46,11 +45,6 @@ def term_rows(offer) -> list[dict]:
     copied = {"offer_id": offer["id"], **{name: offer[name] for name in FILTERS}}
     return [{**copied, "field": field, "term": term, "reversed": term[::-1]}
             for field in SEARCHED_FIELDS for term in dict.fromkeys(dutch.terms(offer[field]))]
-
-
-@cache
-def _index_statements():
-    return (delete(offer_terms).where(offer_terms.c.offer_id == bindparam("offer_id")), insert(offer_terms))
 
 
 def ensure_current(db: Database, batch: int = 2000) -> None:

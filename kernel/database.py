@@ -98,6 +98,22 @@ class Database:
             self._watcher = None
 
 
+def chunks(values: list, size: int = 500) -> list[list]:
+    """`values` in lists of at most `size`: as many as one `IN (…)` takes."""
+    return [values[start:start + size] for start in range(0, len(values), size)]
+
+
+def select_in(conn: Connection, query, column, values: list) -> list:
+    """The rows of `query` whose `column` is one of `values`."""
+    return [row for chunk in chunks(values) for row in conn.execute(query.where(column.in_(chunk)))]
+
+
+def delete_in(conn: Connection, table, column, values: list) -> None:
+    """Delete the rows of `table` whose `column` is one of `values`."""
+    for chunk in chunks(values):
+        conn.execute(table.delete().where(column.in_(chunk)))
+
+
 def add_missing_columns(conn: Connection, metadata: MetaData) -> None:
     """Additive migration on start: columns added to a table since its database was made are added
     to it (nullable or with a default). Renames and removals would need Alembic; none so far."""
