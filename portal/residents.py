@@ -2,7 +2,7 @@
 to the partner they choose, or the one of their buurt) with its confirmation."""
 from datetime import datetime, timezone
 
-from flask import Blueprint, abort, redirect, render_template, request, session, url_for
+from flask import Blueprint, abort, current_app, redirect, render_template, request, session, url_for
 
 from samen030.kernel.geography import buurten
 from samen030.kernel.rate_limit import SlidingWindow
@@ -14,7 +14,7 @@ from .questions import QuestionForm
 bp = Blueprint("residents", __name__)
 PER_PAGE = 10
 SPOKEN = ("nl", "en", "ar", "tr", "pl", "so", "ti", "uk", "fa", "fr", "es", "de")  # ISO 639-1, as the offers say
-ASKING = SlidingWindow(5, 600)  # questions one address may send in ten minutes
+QUESTIONS_PER_TEN_MINUTES = 5  # from one address; the partner's requests service has its own limit too
 
 
 @bp.get("/")
@@ -115,7 +115,7 @@ def ask():
         return render_template("check.html", form=form, labels=labels,
                                partner_name=_federation().partners[form.partner_for()].name)
     sender = request.remote_addr or "?"
-    if not ASKING.allow(sender):
+    if not _asking().allow(sender):
         return render_template("error.html", status=429, title=_("Even wachten"), message=_(
             "Je hebt net al een paar vragen gestuurd. Probeer het over een paar minuten opnieuw, of bel of "
             "loop binnen bij de organisatie.")), 429
@@ -157,12 +157,16 @@ def language(code):
     return response
 
 
+def _asking() -> SlidingWindow:
+    return current_app.extensions.setdefault("samen030.portal-questions", SlidingWindow(
+        current_app.config.get("QUESTIONS_PER_TEN_MINUTES", QUESTIONS_PER_TEN_MINUTES), 600))
+
+
 def current_partner(partner_id: str):
     return _federation().partners.get(partner_id)
 
 
 def _federation():
-    from flask import current_app
     return current_app.config["FEDERATION"]
 
 

@@ -194,3 +194,19 @@ def test_english_second_and_the_direction_follows_the_catalogue(client, tmp_path
     shutil.copytree(REPO_ROOT / "portal" / "translations" / "en", catalogues / "ar")  # a right-to-left language
     arabic = portal(BABEL_TRANSLATION_DIRECTORIES=str(catalogues)).test_client()
     assert '<html lang="ar" dir="rtl">' in arabic.get("/", headers={"Accept-Language": "ar"}).get_data(as_text=True)
+
+
+def test_one_address_sending_too_many_questions_is_asked_to_wait(sent):
+    client = portal(QUESTIONS_PER_TEN_MINUTES=2).test_client()
+    answers = {"csrf_token": csrf_token(client), "onderwerp": "informatie", "buurt": "Oog in Al", "vraag": "Hallo",
+               "organisatie": "", "stap": "versturen"}
+    statuses = [client.post("/vraag", data=answers).status_code for _ in range(3)]
+    assert statuses == [303, 303, 429] and len(sent) == 2
+    assert "Even wachten" in client.post("/vraag", data=answers).get_data(as_text=True)
+
+
+def test_without_a_chosen_partner_the_question_goes_to_the_one_with_aanbod_in_the_buurt(client, sent):
+    answers = {"csrf_token": csrf_token(client), "onderwerp": "informatie", "buurt": "Kanaleneiland-Noord",
+               "vraag": "Hallo", "organisatie": "", "stap": "versturen"}
+    assert client.post("/vraag", data=answers).status_code == 303
+    assert sent[-1][0] == "krachtstation"  # the stand-in gateway's only offer there is theirs
