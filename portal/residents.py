@@ -19,7 +19,8 @@ QUESTIONS_PER_TEN_MINUTES = 5  # from one address; the partner's requests servic
 
 @bp.get("/")
 def home():
-    return render_template("home.html", categories=labels.CATEGORIES, form=SearchForm.of(request.args), places=places)
+    return render_template("home.html", categories=labels.CATEGORIES, form=SearchForm.of(request.args), places=places,
+                           spoken=SPOKEN)
 
 
 class SearchForm:

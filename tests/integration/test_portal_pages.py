@@ -210,3 +210,13 @@ def test_without_a_chosen_partner_the_question_goes_to_the_one_with_aanbod_in_th
                "vraag": "Hallo", "organisatie": "", "stap": "versturen"}
     assert client.post("/vraag", data=answers).status_code == 303
     assert sent[-1][0] == "krachtstation"  # the stand-in gateway's only offer there is theirs
+
+
+def test_the_home_page_offers_words_place_subjects_open_now_language_and_free(client):
+    html = client.get("/").get_data(as_text=True)
+    for field in ('name="q"', 'name="waar"', 'list="plekken"', 'name="categorie"', 'name="nu_open"', 'name="taal"',
+                  'name="gratis"'):
+        assert field in html, field
+    tiles = re.findall(r'class="samen030-tile" href="([^"]+)"', html)
+    assert len(tiles) == 6 and "/aanbod?categorie=informatie" in tiles
+    assert '<option value="Kanaleneiland-Noord">' in html and '<option value="Zuidwest">' in html
