@@ -89,21 +89,52 @@ def subset(css: str) -> str:
     return "".join(kept)
 
 
-THEME_PREFIXES = ("--basis-", "--utrecht-", "--voorbeeld-", "--nl-")  # what the components and the theme refer to
+VAR = re.compile(r"var\(\s*(--[A-Za-z0-9_-]+)")
 
 
-def theme_subset(css: str) -> str:
-    """The example theme's tokens the Utrecht components and the theme itself use (not those of other
-    component libraries it also themes)."""
+def theme_subset(css: str, *users: str) -> str:
+    """The example theme's tokens that `users` (the components' CSS, SAMEN030's own theme) refer to,
+    directly or through other tokens; not those of components the portal does not use."""
     header = (f"/* @nl-design-system-unstable/voorbeeld-design-tokens "
               f"{PINNED['@nl-design-system-unstable/voorbeeld-design-tokens']}, EUPL-1.2 (LICENSE.md beside this "
-              "file); only the tokens of the NL Design System basis and the Utrecht components "
+              "file); only the tokens the vendored components and SAMEN030's theme use "
               "(portal/static/vendor/refresh.py) */\n")
     out = []
     for prelude, body in blocks(css):
-        tokens = [compact(d) for d in body.split(";") if compact(d).startswith(THEME_PREFIXES)]
-        out.append(prelude + " {\n" + "".join(f"  {token};\n" for token in tokens) + "}\n")
+        tokens = dict(_declaration(d) for d in _declarations(body) if d.startswith("--"))
+        wanted = {name for user in users for name in VAR.findall(user)}
+        todo = list(wanted)
+        while todo:
+            for name in VAR.findall(tokens.get(todo.pop(), "")):
+                if name not in wanted:
+                    wanted.add(name)
+                    todo.append(name)
+        kept = [f"  {name}: {value};\n" for name, value in tokens.items() if name in wanted]
+        out.append(prelude + " {\n" + "".join(kept) + "}\n")
     return header + "".join(out)
+
+
+def _declarations(body: str) -> list[str]:
+    """The declarations of a rule, split at the semicolons outside strings and brackets."""
+    parts, depth, quote, start = [], 0, None, 0
+    for i, char in enumerate(body):
+        if quote:
+            quote = None if char == quote else quote
+        elif char in "\"'":
+            quote = char
+        elif char == "(":
+            depth += 1
+        elif char == ")":
+            depth -= 1
+        elif char == ";" and depth == 0:
+            parts.append(compact(body[start:i]))
+            start = i + 1
+    return [p for p in parts + [compact(body[start:])] if p]
+
+
+def _declaration(text: str) -> tuple[str, str]:
+    name, _, value = text.partition(":")
+    return name.strip(), value.strip()
 
 
 def main() -> None:
@@ -113,14 +144,16 @@ def main() -> None:
                      PINNED["@nl-design-system-unstable/voorbeeld-design-tokens"], Path(tmp))
         target = HERE / "utrecht-component-library-css"
         target.mkdir(exist_ok=True)
+        components = subset((library / "dist/index.css").read_text())
         header = (f"/* @utrecht/component-library-css {PINNED['@utrecht/component-library-css']}, EUPL-1.2 "
                   "(LICENSE.md beside this file); only the components the SAMEN030 portal uses "
                   "(portal/static/vendor/refresh.py) */\n")
-        (target / "components.css").write_text(header + subset((library / "dist/index.css").read_text()))
+        (target / "components.css").write_text(header + components)
         (target / "LICENSE.md").write_text((library / "LICENSE.md").read_text())
         target = HERE / "voorbeeld-design-tokens"
         target.mkdir(exist_ok=True)
-        (target / "theme.css").write_text(theme_subset((theme / "dist/theme.css").read_text()))
+        own = (HERE.parent / "samen030.css").read_text()
+        (target / "theme.css").write_text(theme_subset((theme / "dist/theme.css").read_text(), components, own))
         (target / "LICENSE.md").write_text((theme / "LICENSE.md").read_text())
     lines = [f"{name} {version} EUPL-1.2 (npm registry; see LICENSE.md in its folder)" for name, version in PINNED.items()]
     (HERE / "VERSIONS").write_text("\n".join(lines) + "\n")
