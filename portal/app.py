@@ -1,6 +1,7 @@
 """The shared web portal's Flask app: server-rendered pages on the federation's HTTP APIs, Dutch first
 (message catalogues in translations/), CSRF on every form, a Content-Security-Policy without inline
 script or style, nothing loaded from another host. It keeps no database."""
+import os
 import secrets
 from pathlib import Path
 
@@ -74,8 +75,10 @@ def _error_page(status: int, title: str):
 
 
 def _secret_key() -> str:
-    """The key that signs the portal's session and CSRF tokens: made once, kept in var/ (0600), so that
-    a restart does not void the forms residents have open."""
+    """The key that signs the portal's session and CSRF tokens: SAMEN030_PORTAL_SECRET_KEY, else made
+    once and kept in var/ (0600), so that a restart does not void the forms residents have open."""
+    if key := os.environ.get("SAMEN030_PORTAL_SECRET_KEY"):
+        return key
     path = var_dir() / "portal" / "secret_key"
     if not path.exists():
         write_private(path, secrets.token_urlsafe(48))

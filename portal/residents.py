@@ -106,7 +106,9 @@ def offer(offer_id):
 def ask():
     """One form, then "check your answers", then sent; `stap` says which."""
     source = request.form if request.method == "POST" else request.args
-    form = QuestionForm.of(source, partners=_federation().partners)
+    form = QuestionForm.of(source, partners={p.id: p for p in _federation().partners.values() if "requests" in p.services})
+    if not form.partners:
+        return _unavailable(_("Vragen stellen kan hier nog niet: geen organisatie neemt vragen aan via de website."))
     if request.method == "GET":
         return render_template("question.html", form=form.prefilled(), labels=labels, places=places)
     step = request.form.get("stap")

@@ -150,4 +150,6 @@ EN = {
     "Wil je je toestemming intrekken of je gegevens laten wissen? Vraag het de organisatie en noem je kenmerk.":
         "Want to withdraw your consent or have your data erased? Ask the organisation and mention your reference.",
     "Terug naar de startpagina": "Back to the home page",
+    "Vragen stellen kan hier nog niet: geen organisatie neemt vragen aan via de website.":
+        "You cannot ask questions here yet: no organisation takes questions through the website.",
 }

@@ -220,3 +220,20 @@ def test_the_home_page_offers_words_place_subjects_open_now_language_and_free(cl
     tiles = re.findall(r'class="samen030-tile" href="([^"]+)"', html)
     assert len(tiles) == 6 and "/aanbod?categorie=informatie" in tiles
     assert '<option value="Kanaleneiland-Noord">' in html and '<option value="Zuidwest">' in html
+
+
+def test_only_partners_that_take_questions_are_offered(sent, tmp_path):
+    (tmp_path / "federation.toml").write_text(
+        '[federation]\ngateway_url = "http://127.0.0.1:9"\nnats_url = "nats://127.0.0.1:9"\n'
+        '[partners.krachtstation]\nname = "Krachtstation"\nservices = { directory = "http://127.0.0.1:9", '
+        'requests = "http://127.0.0.1:9" }\n[partners.zorgbelang]\nname = "Zorgbelang"\n'
+        'services = { directory = "http://127.0.0.1:9" }\n')
+    client = create_app(load_federation(tmp_path / "federation.toml"),
+                        {"GATEWAY_APP": STAND_IN, "SECRET_KEY": "test"}).test_client()
+    page = client.get("/vraag").get_data(as_text=True)
+    assert 'value="krachtstation"' in page and 'value="zorgbelang"' not in page
+    answers = {"csrf_token": csrf_token(client), "onderwerp": "informatie", "buurt": "Oog in Al", "vraag": "Hallo",
+               "organisatie": "zorgbelang", "stap": "versturen"}
+    assert client.post("/vraag", data=answers).status_code == 400 and not sent
+    assert client.post("/vraag", data={**answers, "organisatie": ""}).status_code == 303
+    assert sent[-1][0] == "krachtstation"  # no samen030 here, and zorgbelang takes no questions
