@@ -40,7 +40,8 @@ class LocalFederation:
         self.workdir = workdir
         self.urls = {(p, s): f"http://127.0.0.1:{bench_port()}" for p in PARTNERS for s in SERVICES}
         self.gateway = f"http://127.0.0.1:{bench_port()}"
-        lines = ["[federation]", f'gateway_url = "{self.gateway}"', f'nats_url = "nats://127.0.0.1:{bench_port()}"']
+        lines = ["[federation]", f'gateway_url = "{self.gateway}"', f'nats_url = "nats://127.0.0.1:{bench_port()}"',
+                 f'portal_url = "http://127.0.0.1:{bench_port()}"']
         for p in PARTNERS:
             services = ", ".join(f'{s} = "{self.urls[(p, s)]}"' for s in SERVICES)
             lines += [f"[partners.{p}]", f'name = "{p}"', f"services = {{ {services} }}",

@@ -50,6 +50,8 @@ class Federation:
     partners: dict[str, Partner]
     source: Path
     gateway_listen: int | None = None  # the port the gateway binds, when not its URL's
+    portal_url: str = "http://127.0.0.1:8000"  # the shared web portal (residents, coordinators, the city)
+    portal_listen: int | None = None
 
     def partner(self, partner_id: str) -> Partner:
         try:
@@ -99,6 +101,8 @@ def load_federation(path: Path | None = None) -> Federation:
         partners=partners,
         source=path,
         gateway_listen=fed.get("gateway_listen"),
+        portal_url=env.get("SAMEN030_PORTAL_URL", fed.get("portal_url", "http://127.0.0.1:8000")).rstrip("/"),
+        portal_listen=fed.get("portal_listen"),
     )
 
 

@@ -15,8 +15,11 @@ log = logging.getLogger(__name__)
 Workers = Callable[[asyncio.Event], Awaitable[None]]
 
 
-class Stopped(Exception):
-    pass
+class Stopped(SystemExit):
+    """Raised by the SIGTERM/SIGINT handler wherever the main thread is. A SystemExit, because waitress
+    passes on only those (and KeyboardInterrupt, its ExitNow) from a connection's handlers: any other
+    exception raised while it was closing a connection was logged and swallowed, and the process kept
+    serving until it was killed."""
 
 
 def by_port(apps: dict[int, Callable]) -> Callable:

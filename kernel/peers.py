@@ -58,7 +58,7 @@ def call(scope: str, as_partner: str, caller: str, to_partner: str, path: str, w
     headers = {"Authorization": f"Bearer {token}"}
     if (here := IN_THIS_PROCESS.get((to_partner, operation.service))) is not None:
         answer = here.test_client().open(path, method=operation.method, json=json, query_string=params, headers=headers)
-        return _answer(answer.status_code, lambda: answer.get_json(silent=True), answer.get_data(as_text=True), what)
+        return answer_of(answer.status_code, lambda: answer.get_json(silent=True), answer.get_data(as_text=True), what)
     base = service_url(to_partner, operation.service)
     if base is None:
         raise PeerUnavailable(f"{what} bestaat niet (partner {to_partner} runs no {operation.service} service)")
@@ -76,6 +76,11 @@ def read_public(url: str, what: str, params: dict | None = None) -> dict | None:
     return _request("GET", url, what, {}, None, params)
 
 
+def send_public(url: str, what: str, json: dict) -> dict | None:
+    """A write open to anyone (a resident's question from the portal): no token goes with it."""
+    return _request("POST", url, what, {}, json, None)
+
+
 def _request(method: str, url: str, what: str, headers: dict, json: dict | None, params: dict | None) -> dict | None:
     try:
         response = request_within(DEADLINE, method, url, json=json, params=params, headers=headers, timeout=TIMEOUT)
@@ -84,10 +89,10 @@ def _request(method: str, url: str, what: str, headers: dict, json: dict | None,
             raise PeerUnavailable(f"{what} is niet bereikbaar (is not reachable): {type(exc).__name__}") from None
         raise PeerUnavailable(f"{what} antwoordde niet (op tijd) (gave no answer in time): {type(exc).__name__}",
                               maybe_received=True, timed_out=True) from None
-    return _answer(response.status_code, response.json, response.text, what)
+    return answer_of(response.status_code, response.json, response.text, what)
 
 
-def _answer(status: int, body, text: str, what: str) -> dict | None:
+def answer_of(status: int, body, text: str, what: str) -> dict | None:
     """The JSON answer of status 2xx; None for 404; PeerRefused for another 4xx; PeerUnavailable for 5xx."""
     if status == 404:
         return None

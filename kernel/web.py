@@ -5,14 +5,16 @@ import re
 import uuid
 from datetime import datetime
 
-from flask import Flask, Response, current_app, jsonify, request
+from flask import Flask, Response, current_app, jsonify, request, send_from_directory
 from flask_smorest import Api, abort
 from marshmallow import Schema, ValidationError, fields, validate
 from sqlalchemy.exc import DataError
+from swagger_ui_bundle import swagger_ui_path
 
 from .observe import observe
 
 MAX_BODY_BYTES = 64 * 1024
+SWAGGER_UI_URL = "/docs/swagger-ui/"
 
 
 def create_api_app(name: str, title: str, config: dict | None = None, *, service: str,
@@ -23,7 +25,7 @@ def create_api_app(name: str, title: str, config: dict | None = None, *, service
     app.config.update(
         API_TITLE=title, API_VERSION="v1", OPENAPI_VERSION="3.0.3", OPENAPI_URL_PREFIX="/",
         OPENAPI_JSON_PATH="openapi.json", OPENAPI_SWAGGER_UI_PATH="docs",
-        OPENAPI_SWAGGER_UI_URL="https://cdn.jsdelivr.net/npm/swagger-ui-dist/",
+        OPENAPI_SWAGGER_UI_URL=SWAGGER_UI_URL,  # a pinned copy served here: /docs works offline, no CDN
         MAX_CONTENT_LENGTH=MAX_BODY_BYTES, JSON_SORT_KEYS=False,
     )
     app.config.update(config or {})
@@ -32,6 +34,11 @@ def create_api_app(name: str, title: str, config: dict | None = None, *, service
     observe(app, title, partner, service)
     api = Api(app, spec_kwargs={"components": {"securitySchemes": {
         "bearer": {"type": "http", "scheme": "bearer", "description": "token of a partner user"}}}})
+
+    @app.get(f"{SWAGGER_UI_URL}<path:filename>")
+    def swagger_ui_files(filename):
+        """Swagger UI's own files, from the pinned copy the swagger-ui-bundle package ships."""
+        return send_from_directory(swagger_ui_path, filename, max_age=86400)
 
     @app.get("/.well-known/jwks.json")
     def public_keys():

@@ -1,5 +1,6 @@
-"""`samen030 city`: the city's hub in one process — the gateway's HTTP API, the projector that keeps
-its read model, and the notifier (with, for the local federation, the SMTP sink that keeps the mails).
+"""`samen030 city`: the city's hub in one process — the gateway's HTTP API, the shared web portal (a
+client of the gateway's and the partners' HTTP APIs), the projector that keeps the gateway's read model,
+and the notifier (with, for the local federation, the SMTP sink that keeps the mails).
 `samen030 gateway` / `projector` / `notifier` still run each part alone (the gateway on gunicorn)."""
 import asyncio
 from pathlib import Path
@@ -14,7 +15,9 @@ def run_city(federation: Federation, projector_url: str, notifier_url: str, mail
     from samen030.kernel.consumer import consume
     from samen030.kernel.one_process import serve_together
     from samen030.notifier.worker import serve as notify
+    from samen030.portal.app import create_app as create_portal
     gateway = create_app(federation=federation)
+    portal = create_portal(federation, {"GATEWAY_APP": gateway})  # the portal reads the gateway in-process
     projection = readmodel_projection(gateway.extensions["samen030.db"])
     partners = list(federation.partners)
 
@@ -27,7 +30,8 @@ def run_city(federation: Federation, projector_url: str, notifier_url: str, mail
         from samen030.notifier.smtp_sink import start_smtp_sink
         sink, _mails = start_smtp_sink(*mail_sink)
     try:
-        serve_together({federation.gateway_listen or port_of(federation.gateway_url): gateway}, workers,
+        serve_together({federation.gateway_listen or port_of(federation.gateway_url): gateway,
+                        federation.portal_listen or port_of(federation.portal_url): portal}, workers,
                        "samen030-city", threads=threads)
     finally:
         if sink:

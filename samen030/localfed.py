@@ -1,6 +1,6 @@
 """`samen030 run`: the whole local federation, supervised until Ctrl-C: the embedded nats-server, one
 process per partner's node (`samen030 node`: its services, relay, follow-up and retention) and one for
-the city (`samen030 city`: gateway, projector, notifier and the local SMTP sink).
+the city (`samen030 city`: gateway, portal, projector, notifier and the local SMTP sink).
 
 It starts every time: each part is waited for until it answers (SAMEN030_START_SECONDS, 180 by default,
 whatever else the machine is doing), progress is reported as parts come up, and a part that fails is
@@ -58,7 +58,7 @@ def run_local_federation(load_demo_data: bool = True, metrics_port: int = 0) -> 
         _say(f"{len(federation.partners)} partners and the city starting…")
         metrics = metrics_port and serve_run_metrics(supervisor, metrics_port, nats_monitor)
         parts = {p.id: [f"{url}/health" for url in p.services.values()] for p in federation.partners.values()}
-        parts["city"] = [f"{federation.gateway_url}/health"]
+        parts["city"] = [f"{federation.gateway_url}/health", f"{federation.portal_url}/health"]
         supervisor.wait_until_ready(parts, lambda name, seconds: _say(
             f"  {'gateway' if name == 'city' else name} ready ({seconds:.1f} s)"))
         _say(f"ready in {time.monotonic() - began:.1f} s")
@@ -105,6 +105,7 @@ def _interrupt(_signum, _frame):
 def _print_where_to_look(federation, var, local_mail: bool, metrics_port: int | None) -> None:
     gw = federation.gateway_url
     lines = ["", "SAMEN030 federation is running", "",
+             f"  portal          {federation.portal_url}/   (residents: search aanbod, ask a question)",
              f"  gateway         {gw}/api/v1/offers   (API docs: {gw}/docs, spec: {gw}/openapi.json)",
              f"  partners        {gw}/api/v1/partners",
              f"  city figures    {gw}/api/v1/figures/requests   (?format=csv; members: {gw}/api/v1/figures/members)",

@@ -1,6 +1,6 @@
 """Every endpoint of a service app, found from its URL map, so that a test that tries them all (who may
 see or change what) also tries the endpoints added after it was written."""
-PUBLIC = ("/health", "/ready", "/metrics", "/openapi.json", "/docs", "/static", "/.well-known/")
+PUBLIC = ("/health", "/ready", "/metrics", "/openapi.json", "/docs", "/static", "/.well-known/", "/public/")
 
 
 def every_endpoint(app, values: dict[str, str], public: tuple[str, ...] = ()) -> list[tuple[str, str]]:

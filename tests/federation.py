@@ -22,8 +22,10 @@ def write_federation(path: Path, partners: list[str] | None = None, nats_url: st
     gateway bind a port of their own behind their URL, `listen[name]`, for a proxy in between."""
     shipped = tomllib.loads((REPO_ROOT / "deploy" / "federation.toml").read_text())
     partners = partners or list(shipped["partners"])
-    urls = {"gateway": f"http://127.0.0.1:{free_port()}", "nats": nats_url or f"nats://127.0.0.1:{free_port()}"}
-    lines = ["[federation]", f'gateway_url = "{urls["gateway"]}"', f'nats_url = "{urls["nats"]}"']
+    urls = {"gateway": f"http://127.0.0.1:{free_port()}", "nats": nats_url or f"nats://127.0.0.1:{free_port()}",
+            "portal": f"http://127.0.0.1:{free_port()}"}
+    lines = ["[federation]", f'gateway_url = "{urls["gateway"]}"', f'nats_url = "{urls["nats"]}"',
+             f'portal_url = "{urls["portal"]}"']
     if listen is not None:
         listen["gateway"] = free_port()
         lines.append(f"gateway_listen = {listen['gateway']}")

@@ -2,7 +2,7 @@ from samen030.kernel.auth import guard
 from samen030.kernel.database import open_database
 from samen030.kernel.web import create_api_app
 
-from . import privacy_routes, routes
+from . import privacy_routes, public_intake, routes
 from .tables import metadata
 
 
@@ -12,8 +12,10 @@ def create_app(partner: str, database_url: str | None = None, config: dict | Non
     app.extensions["samen030.db"] = open_database(partner, "requests", metadata, database_url)
     # Requests hold personal data: every endpoint needs a coordinator of this partner, reads too; another
     # partner's requests service hands over (and takes back) a referral with a service token for just that.
-    guard(app, partner, "requests")
+    # A resident's own question from the web is the one exception (public_intake.py: channel web, rate-limited).
+    guard(app, partner, "requests", public=(public_intake.PATH,))
     api.register_blueprint(routes.blp)
     api.register_blueprint(routes.inbound)
     api.register_blueprint(privacy_routes.blp)
+    api.register_blueprint(public_intake.blp)
     return app

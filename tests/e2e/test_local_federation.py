@@ -149,11 +149,24 @@ def test_an_hsds_client_reads_a_partner_and_the_whole_city(federation):
             assert_valid("service", requests.get(f"{base}/services/{service['id']}", timeout=5).json())
 
 
+def test_the_portal_is_served_and_its_url_printed_first(federation):
+    urls, _proc, workdir = federation
+    printed = (workdir / "run.log").read_text().split("SAMEN030 federation is running", 1)[1].strip().splitlines()
+    assert printed[0].split()[:2] == ["portal", f"{urls['portal']}/"]
+    create(urls["buurtwerkkamer"], "buurtwerkkamer", "Buurtkamer Lombok", "BU03440111", "welzijn-ontmoeten")
+    eventually(lambda: gateway_offers(urls, partner="buurtwerkkamer", category="welzijn-ontmoeten")["total_items"] == 1,
+               timeout=20)
+    page = requests.get(f"{urls['portal']}/aanbod", params={"q": "buurtkamer", "waar": "Welgelegen, Den Hommel"}, timeout=5)
+    assert page.status_code == 200 and "Buurtkamer Lombok" in page.text and "Gegevens van" in page.text
+    assert "unsafe-inline" not in page.headers["Content-Security-Policy"]
+    assert requests.get(f"{urls['gateway']}/docs", timeout=5).text.count("/docs/swagger-ui/") == 3
+
+
 def test_ctrl_c_stops_everything(federation):
     urls, proc, workdir = federation
     proc.send_signal(signal.SIGINT)
     assert proc.wait(timeout=30) == 0, (workdir / "run.log").read_text()[-2000:]
-    for url in (urls["gateway"], urls["krachtstation"]):
+    for url in (urls["gateway"], urls["portal"], urls["krachtstation"]):
         with pytest.raises(requests.ConnectionError):
             requests.get(f"{url}/health", timeout=1)
 
