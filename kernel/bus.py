@@ -240,9 +240,31 @@ async def provision_at(url: str, partners: list[str], give_up_after: float = 15.
     if nc is None:
         return None
     try:
-        return await provision_streams(nc.jetstream(timeout=5), partners, hub_copies=hub_copies)
+        js = nc.jetstream(timeout=5)
+        while not await _jetstream_answers(js):  # a cluster just started elects its meta leader first
+            if stop.is_set():
+                return None
+            await asyncio.sleep(0.2)
+        while True:
+            done = await provision_streams(js, partners, hub_copies=hub_copies)
+            if stop.is_set() or not any(_passing(outcome) for outcome in done.values()):
+                return done
+            await asyncio.sleep(0.5)  # a cluster still forming: the peers of an R3 stream come soon
     finally:
         await nc.close()
+
+
+def _passing(outcome: str) -> bool:
+    return outcome.startswith("refused") and ("no suitable peers" in outcome or "no answer" in outcome)
+
+
+async def _jetstream_answers(js) -> bool:
+    try:
+        await js.account_info()
+        return True
+    except Exception as exc:
+        log.debug("JetStream not answering yet: %s", exc)
+        return False
 
 
 async def _attempt(call, outcome: str) -> str:

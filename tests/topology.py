@@ -43,6 +43,8 @@ class LinkProxy:
             if upstream is None:
                 client.close()
                 continue
+            client.settimeout(None)  # blocking: a quiet link is no broken one
+            upstream.settimeout(None)
             with self.lock:
                 self.pairs.append((client, upstream))
             for a, b in ((client, upstream), (upstream, client)):
