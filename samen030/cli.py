@@ -64,9 +64,14 @@ def main(argv: list[str] | None = None) -> None:
     streams = commands.add_parser("streams", help="the operator's part (as NATS user admin): make or mend every "
                                                   "partner's stream samen030-<partner>")
     streams.add_argument("--partner", action="append", help="repeatable; default: every partner")
+    streams.add_argument("--hub-copies", action="store_true", help="topology hub, at the hub: every partner's "
+                         "R3 copy hub-<partner>, sourcing the partner's stream on its leaf")
 
     run = commands.add_parser("run", help="start the whole local federation")
     run.add_argument("--no-demo", action="store_true", help="do not load demo offers")
+    run.add_argument("--topology", choices=["single", "hub"], default="single",
+                     help="single: one embedded nats-server (default); hub: 3 hub nats-servers and a leaf "
+                          "nats-server per partner (the production topology, on this machine)")
     run.add_argument("--metrics-port", type=int, default=8090,
                      help="the parts and the nats-server at /metrics on this port (default 8090; 0: none)")
 
@@ -268,7 +273,7 @@ def cmd_streams(args) -> None:
     from samen030.kernel.bus import provision_at
     federation = load_federation()
     partners = [federation.partner(p).id for p in args.partner] if args.partner else list(federation.partners)
-    done = asyncio.run(provision_at(_nats_url(federation, ADMIN_USER), partners))
+    done = asyncio.run(provision_at(_nats_url(federation, ADMIN_USER), partners, hub_copies=args.hub_copies))
     if done is None:
         sys.exit(f"samen030 streams: NATS at {federation.nats_url} does not answer")
     for stream, outcome in done.items():
@@ -281,7 +286,8 @@ def _nats_url(federation, user: str) -> str:
     """An explicit NATS_URL is used as it is; the local federation's server needs its users."""
     if "NATS_URL" in os.environ:
         return federation.nats_url
-    return credentials_url(federation.nats_url, user, var_dir() / "nats")
+    hub = os.environ.get("SAMEN030_HUB_URL")  # the city's processes of `samen030 run --topology hub`
+    return credentials_url(hub or federation.nats_url, user, var_dir() / "nats")
 
 
 def cmd_nats(args) -> None:
@@ -297,7 +303,7 @@ def cmd_nats(args) -> None:
 
 def cmd_run(args) -> None:
     from samen030.localfed import run_local_federation
-    run_local_federation(load_demo_data=not args.no_demo, metrics_port=args.metrics_port)
+    run_local_federation(load_demo_data=not args.no_demo, metrics_port=args.metrics_port, topology=args.topology)
 
 
 MAX_OPERATOR_HOURS = 168

@@ -1,0 +1,80 @@
+"""`samen030 run --topology hub` as processes: 3 hub nats-servers, a leaf nats-server per partner, each
+partner's node against its leaf and the city against the hub. Offers written at the partners reach the
+gateway (through each leaf's stream and its hub copy); var/nats/servers.json names every nats-server,
+and a partner's leaf SIGKILLed there is started again by `samen030 run` and its writes still arrive."""
+import json
+import os
+import signal
+import time
+
+import pytest
+import requests
+
+from samen030.kernel.auth import issue_token
+from tests.federation import eventually, running_federation
+
+PARTNERS = ["krachtstation", "zorgbelang"]
+
+
+@pytest.fixture(scope="module", params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def federation(request, tmp_path_factory):
+    workdir = tmp_path_factory.mktemp("hubfed")
+    with running_federation(request, workdir, PARTNERS, topology="hub") as (urls, proc):
+        yield urls, proc, workdir
+
+
+def create(url: str, partner: str, name: str) -> dict:
+    token = issue_token(partner, "coordinator", "coordinator")
+    response = requests.post(f"{url}/offers", json={"name": name, "description": f"{name} in de buurt",
+                                                   "category": "informatie", "buurt": "BU03440832"},
+                             headers={"Authorization": f"Bearer {token}"}, timeout=5)
+    assert response.status_code == 201, response.text
+    return response.json()
+
+
+def at_gateway(urls, offers: list[dict]) -> bool:
+    seen = {o["id"]: o["partner"] for o in requests.get(f"{urls['gateway']}/api/v1/offers",
+                                                         params={"per_page": 200}, timeout=5).json()["items"]}
+    return all(seen.get(o["id"]) == o["partner"] for o in offers)
+
+
+def servers(workdir) -> list[dict]:
+    return json.loads((workdir / "var" / "nats" / "servers.json").read_text())
+
+
+def alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+        return True
+    except OSError:
+        return False
+
+
+def test_the_hub_topology_runs_and_offers_reach_the_gateway(federation):
+    urls, _proc, workdir = federation
+    listed = servers(workdir)
+    assert [(s["name"], s["role"], s["partner"]) for s in listed] == [
+        ("hub-1", "hub", None), ("hub-2", "hub", None), ("hub-3", "hub", None),
+        ("leaf-krachtstation", "leaf", "krachtstation"), ("leaf-zorgbelang", "leaf", "zorgbelang")]
+    assert all(alive(s["pid"]) and os.path.exists(s["config"]) for s in listed)
+    ours = [create(urls["krachtstation"], "krachtstation", "Taalcafé"), create(urls["zorgbelang"], "zorgbelang", "Steunpunt")]
+    eventually(lambda: at_gateway(urls, ours), timeout=30)
+    # each leaf is connected to the hub, with the partner's domain, and its stream is copied there
+    for server in listed:
+        if server["role"] == "leaf":
+            leafz = requests.get(f"http://127.0.0.1:{server['monitor_port']}/leafz", timeout=2).json()
+            assert leafz["leafnodes"] == 1
+    jsz = requests.get(f"http://127.0.0.1:{listed[0]['monitor_port']}/jsz?streams=true", timeout=2).json()
+    assert jsz["config"]["domain"] == "hub" and jsz["streams"] == len(PARTNERS)
+
+
+def test_a_partners_leaf_killed_comes_back_and_its_writes_arrive(federation):
+    urls, _proc, workdir = federation
+    leaf = next(s for s in servers(workdir) if s["name"] == "leaf-krachtstation")
+    os.kill(leaf["pid"], signal.SIGKILL)
+    written = create(urls["krachtstation"], "krachtstation", "Na de val")  # its database: a 201 all the same
+    began = time.monotonic()
+    eventually(lambda: at_gateway(urls, [written]), timeout=45)
+    print(f"\nleaf SIGKILLed: the write made meanwhile at the gateway {time.monotonic() - began:.1f} s later")
+    again = next(s for s in servers(workdir) if s["name"] == "leaf-krachtstation")
+    assert again["pid"] != leaf["pid"] and alive(again["pid"])  # started again, and servers.json says so
