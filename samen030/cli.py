@@ -67,6 +67,11 @@ def main(argv: list[str] | None = None) -> None:
     streams.add_argument("--hub-copies", action="store_true", help="topology hub, at the hub: every partner's "
                          "R3 copy hub-<partner>, sourcing the partner's stream on its leaf")
 
+    status = commands.add_parser("status", help="per partner: its stream, and in the hub topology whether its "
+                                                "leaf is connected and the sourcing lag (as NATS user admin)")
+    status.add_argument("--topology", choices=["single", "hub"],
+                        help="default: SAMEN030_TOPOLOGY, or hub where `samen030 run --topology hub` runs here")
+
     run = commands.add_parser("run", help="start the whole local federation")
     run.add_argument("--no-demo", action="store_true", help="do not load demo offers")
     run.add_argument("--topology", choices=["single", "hub"], default="single",
@@ -290,6 +295,35 @@ def _nats_url(federation, user: str) -> str:
     return credentials_url(hub or federation.nats_url, user, var_dir() / "nats")
 
 
+def cmd_status(args) -> None:
+    from samen030.status import format_status, partner_status
+    federation = load_federation()
+    kind, url = _where_to_look(federation, args.topology)
+    rows = asyncio.run(partner_status(url, list(federation.partners), kind))
+    if rows is None:
+        sys.exit(f"samen030 status: NATS does not answer ({kind} topology)")
+    print(format_status(rows, kind))
+    if any("error" in row or row.get("connected") is False for row in rows):
+        sys.exit(1)  # for a check that alerts
+
+
+def _where_to_look(federation, asked: str | None) -> tuple[str, str]:
+    """(topology, the admin's URL): an explicit NATS_URL as it is; else the hub servers of a local
+    `samen030 run --topology hub` (var/nats/servers.json); else the local single server."""
+    import json
+
+    from samen030.kernel.topology import HUB, SINGLE, topology
+    servers = var_dir() / "nats" / "servers.json"
+    if "NATS_URL" in os.environ or not servers.exists():
+        return asked or topology(), _nats_url(federation, ADMIN_USER)
+    hub = [s for s in json.loads(servers.read_text()) if s["role"] == "hub"]
+    kind = asked or (HUB if hub else SINGLE)
+    if kind != HUB:
+        return kind, _nats_url(federation, ADMIN_USER)
+    urls = ",".join(f"nats://127.0.0.1:{s['client_port']}" for s in hub)
+    return kind, credentials_url(urls, ADMIN_USER, var_dir() / "nats")
+
+
 def cmd_nats(args) -> None:
     from samen030.kernel.natsserver import local_passwords, nats_server_binary, write_config
     federation = load_federation()
@@ -417,5 +451,5 @@ COMMANDS = {"node": cmd_node, "city": cmd_city, "serve": cmd_serve, "gateway": c
             "projector": cmd_projector, "notifier": cmd_notifier, "smtp-sink": cmd_smtp_sink,
             "streams": cmd_streams, "parked": cmd_parked,
             "notifications": cmd_notifications,
-            "nats": cmd_nats, "run": cmd_run, "token": cmd_token, "keys": cmd_keys, "account": cmd_account, "demo": cmd_demo, "import": cmd_import,
+            "nats": cmd_nats, "run": cmd_run, "status": cmd_status, "token": cmd_token, "keys": cmd_keys, "account": cmd_account, "demo": cmd_demo, "import": cmd_import,
             "export": cmd_export, "import-members": cmd_import_members}

@@ -5,6 +5,8 @@ and a partner's leaf SIGKILLed there is started again by `samen030 run` and its 
 import json
 import os
 import signal
+import subprocess
+import sys
 import time
 
 import pytest
@@ -66,6 +68,15 @@ def test_the_hub_topology_runs_and_offers_reach_the_gateway(federation):
             assert leafz["leafnodes"] == 1
     jsz = requests.get(f"http://127.0.0.1:{listed[0]['monitor_port']}/jsz?streams=true", timeout=2).json()
     assert jsz["config"]["domain"] == "hub" and jsz["streams"] == len(PARTNERS)
+    # and the operator sees it: `samen030 status` finds the hub in var/nats/servers.json
+    env = {**os.environ, "SAMEN030_FEDERATION": str(workdir / "federation.toml"), "SAMEN030_VAR": str(workdir / "var")}
+    env.pop("NATS_URL", None)
+    shown = subprocess.run([sys.executable, "-m", "samen030", "status"], env=env, capture_output=True, text=True,
+                           timeout=60)
+    assert shown.returncode == 0, shown.stdout + shown.stderr
+    rows = {line.split()[0]: line.split() for line in shown.stdout.splitlines()[1:]}
+    assert {p: rows[p][1] for p in PARTNERS} == {p: "connected" for p in PARTNERS}, shown.stdout
+    assert rows["krachtstation"][-1] == "1" and rows["krachtstation"][2] == "0"  # one event, no lag
 
 
 def test_a_partners_leaf_killed_comes_back_and_its_writes_arrive(federation):

@@ -298,3 +298,34 @@ async def publish_as(js, partner: str, count: int) -> None:
 
 async def _count_is(hub, stream: str, count: int) -> bool:
     return await hub_count(hub, stream) == count
+
+
+def test_status_shows_per_partner_whether_its_leaf_is_connected_and_the_sourcing_lag(topology):
+    from samen030.status import LINK_SILENT_AFTER, format_status, partner_status
+
+    async def go():
+        leaf = await connect(topology.leaf_url(K), K)
+        admin = await connect(topology.hub_url("admin"))
+        await publish(leaf.jetstream(), [f"s-{i}" for i in range(20)])
+        await until(lambda: _at_least(admin.jetstream(), 20), 20)
+        status = lambda: partner_status(topology.hub_url("admin"), PARTNERS, "hub")  # noqa: E731
+        rows = {r["partner"]: r for r in await status()}
+        assert rows[K]["connected"] and rows[Z]["connected"], rows
+        assert (rows[K]["lag"], rows[K]["events"], rows[K]["stream"]) == (0, 20, f"hub-{K}")
+        topology.links[K].cut()
+        await publish(leaf.jetstream(), [f"t-{i}" for i in range(5)])
+
+        async def down():
+            rows = {r["partner"]: r for r in await status()}
+            return not rows[K]["connected"] and rows[Z]["connected"]
+        await until(down, LINK_SILENT_AFTER + 10)
+        print("\n" + format_status(await status(), "hub"))
+        topology.links[K].restore()
+
+        async def back():
+            rows = {r["partner"]: r for r in await status()}
+            return rows[K]["connected"] and rows[K]["events"] == 25 and rows[K]["lag"] == 0
+        await until(back, 20)
+        await leaf.close()
+        await admin.close()
+    run_async(go())
