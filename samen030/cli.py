@@ -72,6 +72,12 @@ def main(argv: list[str] | None = None) -> None:
     status.add_argument("--topology", choices=["single", "hub"],
                         help="default: SAMEN030_TOPOLOGY, or hub where `samen030 run --topology hub` runs here")
 
+    watch = commands.add_parser("hub-watch", help="topology hub, the hub's operator: when a partner's leaf is "
+                                                  "back, have its hub copy resume sourcing at once (as NATS user admin)")
+    watch.add_argument("--monitor", action="append", metavar="URL",
+                       help="a hub server's monitoring, e.g. http://10.0.0.1:8222 (repeatable; default: the local "
+                            "hub's, from var/nats/servers.json)")
+
     run = commands.add_parser("run", help="start the whole local federation")
     run.add_argument("--no-demo", action="store_true", help="do not load demo offers")
     run.add_argument("--topology", choices=["single", "hub"], default="single",
@@ -324,6 +330,22 @@ def _where_to_look(federation, asked: str | None) -> tuple[str, str]:
     return kind, credentials_url(urls, ADMIN_USER, var_dir() / "nats")
 
 
+def cmd_hub_watch(args) -> None:
+    import json
+
+    from samen030.kernel.workers import run_worker
+    from samen030.status import watch_links
+    federation = load_federation()
+    _kind, url = _where_to_look(federation, "hub")
+    monitors = args.monitor
+    if not monitors:
+        servers = var_dir() / "nats" / "servers.json"
+        if not servers.exists():
+            sys.exit("samen030 hub-watch: give the hub servers' monitoring URLs (--monitor)")
+        monitors = [f"http://127.0.0.1:{s['monitor_port']}" for s in json.loads(servers.read_text()) if s["role"] == "hub"]
+    run_worker(lambda stop: watch_links(url, monitors, list(federation.partners), stop))
+
+
 def cmd_nats(args) -> None:
     from samen030.kernel.natsserver import local_passwords, nats_server_binary, write_config
     federation = load_federation()
@@ -451,5 +473,5 @@ COMMANDS = {"node": cmd_node, "city": cmd_city, "serve": cmd_serve, "gateway": c
             "projector": cmd_projector, "notifier": cmd_notifier, "smtp-sink": cmd_smtp_sink,
             "streams": cmd_streams, "parked": cmd_parked,
             "notifications": cmd_notifications,
-            "nats": cmd_nats, "run": cmd_run, "status": cmd_status, "token": cmd_token, "keys": cmd_keys, "account": cmd_account, "demo": cmd_demo, "import": cmd_import,
+            "nats": cmd_nats, "run": cmd_run, "status": cmd_status, "hub-watch": cmd_hub_watch, "token": cmd_token, "keys": cmd_keys, "account": cmd_account, "demo": cmd_demo, "import": cmd_import,
             "export": cmd_export, "import-members": cmd_import_members}

@@ -63,6 +63,8 @@ def run_local_federation(load_demo_data: bool = True, metrics_port: int = 0, top
             supervisor.start(partner.id, ["node", "--partner", partner.id], env=node_env.get(partner.id))
         local_mail = urlsplit(smtp_url()).hostname in ("127.0.0.1", "localhost")
         supervisor.start("city", ["city", *(["--mail-sink"] if local_mail else [])], env=city_env or None)
+        if hub:  # the hub's operator: sourcing resumes as soon as a partner's leaf is back
+            supervisor.start("hub-watch", ["hub-watch"], env={"SAMEN030_METRICS_PORT": ""})  # not run's port
         _say(f"{len(federation.partners)} partners and the city starting…")
         metrics = metrics_port and serve_run_metrics(supervisor, metrics_port, nats_monitor)
         parts = {p.id: [f"{url}/health" for url in p.services.values()] for p in federation.partners.values()}

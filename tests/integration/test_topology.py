@@ -24,6 +24,7 @@ from tests.topology import Topology
 
 K, Z = "krachtstation", "zorgbelang"
 PARTNERS = [K, Z]
+CUT_SECONDS = 10.0  # how long the link is cut (the hub notices a silent source after 10 s)
 OFFERS = f"samen030.{K}.directory.offer.created"
 REFUSED = (nats.errors.TimeoutError, asyncio.TimeoutError, nats.errors.NoRespondersError,
            nats.js.errors.ServiceUnavailableError)
@@ -126,6 +127,11 @@ def exactly_once(ids: list[str], expected: list[str]) -> None:
 
 
 def test_a_partners_writes_are_acked_by_its_leaf_while_its_link_is_cut_and_reach_the_hub_once(topology):
+    """Twice: without the hub's watch over the links, the hub copy resumes when nats-server retries the
+    silent source (10 s after it fell silent, then 20 s, … up to 2 minutes); with it (`samen030
+    hub-watch`), as soon as the leaf is connected again."""
+    from samen030.status import watch_links
+
     async def go():
         leaf = await connect(topology.leaf_url(K), K)
         admin = await connect(topology.hub_url("admin"))
@@ -133,26 +139,35 @@ def test_a_partners_writes_are_acked_by_its_leaf_while_its_link_is_cut_and_reach
         before = [f"before-{i}" for i in range(50)]
         await publish(js, before)
         await until(lambda: _at_least(hub, len(before)), 20)
+        published = list(before)
+        monitors = [f"http://127.0.0.1:{s.monitor_port}" for s in topology.hub]
+        for watched in (False, True):
+            stop = asyncio.Event()
+            watch = asyncio.create_task(watch_links(topology.hub_url("admin"), monitors, PARTNERS, stop)) if watched \
+                else None
+            topology.links[K].cut()
+            await until(lambda: _connected(topology, K, False), 10)
+            during = [f"during-{watched}-{i}" for i in range(1000)]
+            began = time.monotonic()
+            await publish(js, during)  # acknowledged by the leaf alone: the hub is out of reach
+            publish_seconds = time.monotonic() - began
+            await asyncio.sleep(max(1.0, CUT_SECONDS - (time.monotonic() - began)))
+            assert await hub_count(hub) == len(published)  # nothing came through the cut link
 
-        topology.links[K].cut()
-        await until(lambda: _connected(topology, K, False), 10)
-        during = [f"during-{i}" for i in range(1000)]
-        began = time.monotonic()
-        await publish(js, during)  # acknowledged by the leaf alone: the hub is out of reach
-        publish_seconds = time.monotonic() - began
-        await asyncio.sleep(1)
-        assert await hub_count(hub) == len(before)  # nothing came through the cut link
-        info = await hub.stream_info(f"hub-{K}")
-
-        topology.links[K].restore()
-        restored = time.monotonic()
-        await until(lambda: _at_least(hub, len(before) + len(during)), 30, what=lambda: _state(hub))
-        catch_up = time.monotonic() - restored
-        print(f"\nlink cut: {len(during)} events acked by the leaf in {publish_seconds:.2f} s; at the hub "
-              f"{catch_up:.2f} s after the link returned (leaf reconnect 0.25 s; sourcing lag before: "
-              f"{info.sources[0].lag})")
+            topology.links[K].restore()
+            restored = time.monotonic()
+            published += during
+            await until(lambda: _at_least(hub, len(published)), 30, what=lambda: _state(hub))
+            catch_up = time.monotonic() - restored
+            print(f"\nlink cut for {restored - began:.1f} s ({'with' if watched else 'without'} the hub's watch): "
+                  f"{len(during)} events acked by the leaf in {publish_seconds:.2f} s; all at the hub {catch_up:.2f} s "
+                  f"after the link returned (the leaf reconnects within 0.25 s)")
+            if watched:
+                assert catch_up < 5
+                stop.set()
+                await watch
         await asyncio.sleep(0.5)  # nothing more comes
-        exactly_once(await hub_ids(hub), before + during)
+        exactly_once(await hub_ids(hub), published)
         await leaf.close()
         await admin.close()
     run_async(go())
