@@ -149,8 +149,7 @@ def hub_server_config(*, name: str, host: str, client_port: int, cluster_port: i
         "leafnodes": {"listen": f"{bind}:{leaf_port}", **_tls(tls)},
         "authorization": {"users": [*_users(passwords, lambda u: permissions(u, partners, HUB), ["STANDARD"]),
                                     *_users(leaf_passwords, lambda p: leaf_permissions(p, partners), ["LEAFNODE"])]},
-        **_tls(tls),
-    }
+    }  # `tls`: on the routes and the leaf port (what crosses the internet); the client port is the city's
     if monitor_port:
         config["http"] = f"{bind}:{monitor_port}"
     return render(config)
