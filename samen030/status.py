@@ -43,19 +43,21 @@ async def partner_status(url: str, partners: list[str], kind: str, timeout: floa
 
 
 def format_status(rows: list[dict], kind: str) -> str:
+    width = max([len(r["partner"]) for r in rows] + [7]) + 2
+    copy = max([len(r["stream"]) for r in rows] + [8]) + 2
     if kind != HUB:
-        lines = [f"{'partner':<20}{'stream':<30}events"]
-        lines += [f"{r['partner']:<20}{r['stream']:<30}{r.get('events', r.get('error'))}" for r in rows]
+        lines = [f"{'partner':<{width}}{'stream':<{copy}}events"]
+        lines += [f"{r['partner']:<{width}}{r['stream']:<{copy}}{r.get('events', r.get('error'))}" for r in rows]
         return "\n".join(lines)
-    lines = [f"{'partner':<20}{'leaf link':<14}{'sourcing lag':<14}{'last heard':<14}{'hub copy':<22}events"]
+    lines = [f"{'partner':<{width}}{'leaf link':<12}{'sourcing lag':<14}{'last heard':<13}{'hub copy':<{copy}}events"]
     for r in rows:
         if "error" in r:
-            lines.append(f"{r['partner']:<20}{'?':<14}{'?':<14}{'?':<14}{r['stream']:<22}{r['error']}")
+            lines.append(f"{r['partner']:<{width}}{'?':<12}{'?':<14}{'?':<13}{r['stream']:<{copy}}{r['error']}")
             continue
         link = "connected" if r["connected"] else "DOWN"
         heard = "never" if r["silent_seconds"] is None else f"{r['silent_seconds']:.1f} s ago"
         lag = "?" if r["lag"] is None else str(r["lag"])
-        lines.append(f"{r['partner']:<20}{link:<14}{lag:<14}{heard:<14}{r['stream']:<22}{r['events']}"
+        lines.append(f"{r['partner']:<{width}}{link:<12}{lag:<14}{heard:<13}{r['stream']:<{copy}}{r['events']}"
                      + (f"   ({r['source_error']})" if r.get("source_error") else ""))
     return "\n".join(lines)
 
