@@ -116,25 +116,24 @@ class Topology:
     leaves: dict[str, Server] = field(default_factory=dict)
     links: dict[str, LinkProxy] = field(default_factory=dict)
     passwords: dict[str, str] = field(default_factory=dict)
+    leaf_passwords: dict[str, str] = field(default_factory=dict)
+    route_password: str = ""
+    ports: list[dict] = field(default_factory=list)
 
     @classmethod
     def make(cls, workdir: Path, partners: list[str], hub_size: int = 3) -> "Topology":
         top = cls(workdir, partners)
         password = lambda: secrets.token_urlsafe(12)  # noqa: E731
         top.passwords = {user: password() for user in (ADMIN_USER, GATEWAY_USER, NOTIFIER_USER)}
-        leaf_passwords = {p: password() for p in partners}
-        route_password = password()
-        ports = [dict(client=free_port(), cluster=free_port(), leaf=free_port(), monitor=free_port())
-                 for _ in range(hub_size)]
+        leaf_passwords = top.leaf_passwords = {p: password() for p in partners}
+        top.route_password = password()
+        ports = top.ports = [dict(client=free_port(), cluster=free_port(), leaf=free_port(), monitor=free_port())
+                             for _ in range(hub_size)]
         for n, mine in enumerate(ports, 1):
             path = workdir / f"hub-{n}" / "nats.conf"
             path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_text(hub_server_config(
-                name=f"hub-{n}", host="127.0.0.1", client_port=mine["client"], cluster_port=mine["cluster"],
-                leaf_port=mine["leaf"], routes=[f"127.0.0.1:{o['cluster']}" for o in ports if o is not mine],
-                store_dir=path.parent / "jetstream", partners=partners, passwords=top.passwords,
-                leaf_passwords=leaf_passwords, route_password=route_password, monitor_port=mine["monitor"]))
             top.hub.append(Server(f"hub-{n}", "hub", None, mine["client"], path, mine["monitor"]))
+        top.write_hub_configs(partners)
         for partner in partners:
             link = top.links[partner] = LinkProxy([p["leaf"] for p in ports])
             local = {partner: password(), ADMIN_USER: password()}
@@ -148,6 +147,19 @@ class Topology:
                 monitor_port=monitor, reconnect="0.25s", only_these_urls=True))
             top.leaves[partner] = Server(f"leaf-{partner}", "leaf", partner, port, path, monitor)
         return top
+
+    def write_hub_configs(self, partners: list[str]) -> None:
+        """The hub servers' configurations for `partners` (a partner added: a leaf password of its own)."""
+        for partner in partners:
+            self.leaf_passwords.setdefault(partner, secrets.token_urlsafe(12))
+        for server, mine in zip(self.hub, self.ports):
+            server.config.write_text(hub_server_config(
+                name=server.name, host="127.0.0.1", client_port=mine["client"], cluster_port=mine["cluster"],
+                leaf_port=mine["leaf"], routes=[f"127.0.0.1:{o['cluster']}" for o in self.ports if o is not mine],
+                store_dir=server.config.parent / "jetstream", partners=partners,
+                passwords={u: self.passwords[u] for u in (ADMIN_USER, GATEWAY_USER, NOTIFIER_USER)},
+                leaf_passwords={p: self.leaf_passwords[p] for p in partners}, route_password=self.route_password,
+                monitor_port=mine["monitor"]))
 
     def servers(self) -> list[Server]:
         return [*self.hub, *self.leaves.values()]
