@@ -34,14 +34,32 @@ def create(url: str, partner: str, name: str) -> dict:
     return response.json()
 
 
+def gateway_offers(urls) -> dict[str, str]:
+    """{offer id: partner} of every offer at the gateway, page by page."""
+    seen, page = {}, 1
+    while True:
+        body = requests.get(f"{urls['gateway']}/api/v1/offers", params={"per_page": 200, "page": page}, timeout=5).json()
+        seen.update({o["id"]: o["partner"] for o in body["items"]})
+        if page >= body["total_pages"]:
+            return seen
+        page += 1
+
+
 def at_gateway(urls, offers: list[dict]) -> bool:
-    seen = {o["id"]: o["partner"] for o in requests.get(f"{urls['gateway']}/api/v1/offers",
-                                                         params={"per_page": 200}, timeout=5).json()["items"]}
+    seen = gateway_offers(urls)
     return all(seen.get(o["id"]) == o["partner"] for o in offers)
 
 
 def servers(workdir) -> list[dict]:
     return json.loads((workdir / "var" / "nats" / "servers.json").read_text())
+
+
+def status(workdir) -> str:
+    env = {**os.environ, "SAMEN030_FEDERATION": str(workdir / "federation.toml"), "SAMEN030_VAR": str(workdir / "var")}
+    env.pop("NATS_URL", None)
+    shown = subprocess.run([sys.executable, "-m", "samen030", "status"], env=env, capture_output=True, text=True,
+                           timeout=60)
+    return shown.stdout + shown.stderr
 
 
 def alive(pid: int) -> bool:
@@ -89,3 +107,62 @@ def test_a_partners_leaf_killed_comes_back_and_its_writes_arrive(federation):
     print(f"\nleaf SIGKILLed: the write made meanwhile at the gateway {time.monotonic() - began:.1f} s later")
     again = next(s for s in servers(workdir) if s["name"] == "leaf-krachtstation")
     assert again["pid"] != leaf["pid"] and alive(again["pid"])  # started again, and servers.json says so
+
+
+def test_writes_while_a_hub_server_and_a_leaf_are_killed_reach_the_gateway_exactly_once(federation):
+    """Offers written at two partners while one hub server and then one partner's leaf are SIGKILLed (and
+    started again by `samen030 run`): every 201 is at the gateway, the gateway answers reads throughout,
+    and each hub copy holds exactly the events of its partner's stream, none twice (by Nats-Msg-Id)."""
+    import asyncio
+    import threading
+
+    from samen030.kernel.natsserver import credentials_url
+    from tests.integration.test_topology import hub_ids
+    urls, _proc, workdir = federation
+    nats_dir = workdir / "var" / "nats"
+    reads, stop_reading = [], threading.Event()
+
+    def read_throughout():
+        while not stop_reading.is_set():
+            reads.append(requests.get(f"{urls['gateway']}/api/v1/offers", params={"per_page": 5}, timeout=5).status_code)
+            time.sleep(0.05)
+    reader = threading.Thread(target=read_throughout)
+    reader.start()
+    written, total = [], 240
+    try:
+        for i in range(total):
+            if i == total // 3:
+                os.kill(next(s for s in servers(workdir) if s["name"] == "hub-2")["pid"], signal.SIGKILL)
+            if i == 2 * total // 3:
+                os.kill(next(s for s in servers(workdir) if s["name"] == "leaf-zorgbelang")["pid"], signal.SIGKILL)
+            partner = PARTNERS[i % 2]
+            written.append(create(urls[partner], partner, f"Aanbod {i}"))
+        began = time.monotonic()
+        try:
+            eventually(lambda: at_gateway(urls, written), timeout=90)
+        except AssertionError:
+            seen = gateway_offers(urls)
+            missing = [o["partner"] for o in written if o["id"] not in seen]
+            raise AssertionError(f"missing at the gateway: {len(missing)} ({set(missing)}); {status(workdir)}") from None
+        print(f"\n{total} offers written while hub-2 and leaf-zorgbelang were SIGKILLed: all at the gateway "
+              f"{time.monotonic() - began:.1f} s after the last write")
+    finally:
+        stop_reading.set()
+        reader.join()
+    assert reads and set(reads) == {200}, f"the gateway answered {set(reads)}"
+
+    async def bus():
+        import nats
+        listed = servers(workdir)
+        hub = credentials_url(",".join(f"nats://127.0.0.1:{s['client_port']}" for s in listed if s["role"] == "hub"),
+                              "admin", nats_dir)
+        admin = await nats.connect(hub.split(","))
+        for partner in PARTNERS:
+            leaf = next(s for s in listed if s["partner"] == partner)
+            local = await nats.connect(credentials_url(f"nats://127.0.0.1:{leaf['client_port']}", "admin", nats_dir))
+            at_leaf = (await local.jetstream().stream_info(f"samen030-{partner}")).state.messages
+            await local.close()
+            ids = await hub_ids(admin.jetstream(), f"hub-{partner}")
+            assert len(ids) == len(set(ids)) == at_leaf, (partner, len(ids), len(set(ids)), at_leaf)
+        await admin.close()
+    asyncio.run(bus())
