@@ -52,6 +52,8 @@ time used by processes the benchmark did not start is printed, with a warning ab
    (< 150 MB) and idle CPU (< 2% of a core), the whole federation's RSS (< 1 GB); a hung partner
    (SIGSTOP): forwarded writes to it answer 503 in < 2 s while 32 connections reading other partners'
    offers at the gateway all get answers (p99 reported).
+12–13. The hub topology (bench/hubsourcing.py): propagation through leaf → hub sourcing beside one
+   nats-server, p50/p99; the hub's catch-up after a 10,000-event outage of a partner's link. No target.
 """
 import asyncio
 import logging
@@ -65,6 +67,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import citysearch
+import hubsourcing
 import importspeed
 import propagation
 import relaythroughput
@@ -227,6 +230,16 @@ def node_rows(s: dict) -> list[Row]:
                 None, "all answer", hung["reads"]["errors"] == 0 and hung["reads"]["ok"] > 0)]
 
 
+def hub_rows(h: dict) -> list[Row]:
+    one, hub, out = h["single"], h["hub"], h["outage"]
+    return [Row("propagation leaf → hub copy (sourcing), p50", f"{hub['p50']:.1f} ms", f"{one['p50']:.1f} ms",
+                hub["p50"] / one["p50"]),
+            Row("propagation leaf → hub copy (sourcing), p99", f"{hub['p99']:.1f} ms", f"{one['p99']:.1f} ms",
+                hub["p99"] / one["p99"]),
+            Row(f"hub catch-up after a {hubsourcing.OUTAGE:,}-event outage", f"{out['rate']:,.0f} events/s "
+                f"({out['catch_up_s']:.2f} s)")]
+
+
 def _reads(reads: dict) -> str:
     """p99 of the reads answered in 5 s, how many, and how many failed (none answered: no p99)."""
     p99 = f"{reads['p99_ms']:.0f} ms" if reads["ok"] else "none answered"
@@ -286,6 +299,9 @@ def main() -> None:
             log("[9–11/11] a partner's node: samen030 run 5 times with two CPU hogs, the old form once; then memory, "
                 "idle CPU and a hung partner in each form …")
             small = smallnode.measure()
+            log("[12–13] the hub topology: propagation leaf → hub sourcing beside one nats-server; catch-up after a "
+                f"{hubsourcing.OUTAGE:,}-event outage of a partner's link …")
+            hub = hubsourcing.measure()
         finally:
             fed.close()
     seconds = time.perf_counter() - began
@@ -295,11 +311,11 @@ def main() -> None:
     log("")
     print_table(propagation_rows(prop) + load_rows("search", found, search.SEARCHES) + relay_rows(relay) + load_rows("city search", found_city, citysearch.SEARCHES)
                 + import_rows(imported, floor) + figures_rows(figures) + intake_rows(taken_in) + token_rows(checked)
-                + node_rows(small))
+                + node_rows(small) + hub_rows(hub))
     log(f"\nsearch and city search reference: minimal Flask `return {{'ok': True}}`, same gunicorn setup "
         f"(2 sync workers), measured beside each; relay reference: raw nats-py publish_async;\nimport reference: "
         f"the same CSV rows by plain sqlite3 executemany (a floor);\nrequest figures reference: a plain count per wijk "
-        f"over the same 100,000 rows (ratio = times as long);\nintake reference: one-row psycopg insert of the same JSON, same gunicorn setup;\ntoken reference: the HMAC token of one federation secret that every service checked before (itsdangerous)\n(total {seconds:.0f} s; targets are "
+        f"over the same 100,000 rows (ratio = times as long);\nintake reference: one-row psycopg insert of the same JSON, same gunicorn setup;\ntoken reference: the HMAC token of one federation secret that every service checked before (itsdangerous)\nhub topology reference: publish and consume on one nats-server\n(total {seconds:.0f} s; targets are "
         "reported, not asserted)")
 
 
