@@ -10,6 +10,7 @@ per partner, configured by kernel/topology.py, streams provisioned by kernel/bus
   subjects or deliveries, not another user's consumers, no hub stream changed.
 Counts and event ids are checked from the hub's side as its operator (admin)."""
 import asyncio
+import signal
 import time
 import uuid
 
@@ -343,4 +344,36 @@ def test_status_shows_per_partner_whether_its_leaf_is_connected_and_the_sourcing
         await until(back, 20)
         await leaf.close()
         await admin.close()
+    run_async(go())
+
+
+def test_a_partner_added_at_the_hub_reaches_the_others_leaves_once_they_reconnect(topology):
+    """nats-server keeps the permissions a leaf connection had when it was made: after the hub reloads a
+    configuration with a new partner, krachtstation's existing leaf connection still may not reach the
+    new partner's hub copy; once it reconnected, it may (deploy/README.md, "Adding a partner")."""
+    new = "nieuw"
+
+    async def create_followup(nc):
+        config = ConsumerConfig(name="followup-krachtstation", durable_name="followup-krachtstation",
+                                filter_subject=f"samen030.{new}.requests.request.changed", ack_policy=AckPolicy.EXPLICIT)
+        await nc.jetstream(domain=HUB_DOMAIN, timeout=2).add_consumer(f"hub-{new}", config)
+
+    async def go():
+        topology.write_hub_configs([*PARTNERS, new])
+        for server in topology.hub:
+            server.proc.send_signal(signal.SIGHUP)
+        await asyncio.sleep(1)
+        assert await provision_at(topology.hub_url("admin"), [new], give_up_after=30, hub_copies=True) == {
+            f"hub-{new}": "created"}
+        # krachtstation's leaf operator (every right on its leaf; the hub's permissions are the point)
+        operator = await connect(topology.leaf_url(K, "admin"), K)
+        with pytest.raises(REFUSED):
+            await create_followup(operator)
+        topology.links[K].cut()
+        await until(lambda: _connected(topology, K, False), 10)
+        topology.links[K].restore()
+        await until(lambda: _connected(topology, K), 10)
+        await asyncio.sleep(0.5)
+        await create_followup(operator)
+        await operator.close()
     run_async(go())
