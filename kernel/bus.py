@@ -247,7 +247,7 @@ async def provision_at(url: str, partners: list[str], give_up_after: float = 15.
             await asyncio.sleep(0.2)
         while True:
             done = await provision_streams(js, partners, hub_copies=hub_copies)
-            if stop.is_set() or not any(_passing(outcome) for outcome in done.values()):
+            if stop.is_set() or not hub_copies or not any(_passing(outcome) for outcome in done.values()):
                 return done
             await asyncio.sleep(0.5)  # a cluster still forming: the peers of an R3 stream come soon
     finally:
