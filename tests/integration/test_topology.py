@@ -43,7 +43,7 @@ def topology(tmp_path):
             for partner in PARTNERS:  # each at its own leaf, by its own operator
                 done = await provision_at(top.leaf_url(partner, "admin"), [partner])
                 assert done == {f"samen030-{partner}": "created"}, done
-            done = await provision_at(top.hub_url("admin"), PARTNERS, give_up_after=30, hub_copies=True)
+            done = await provision_at(top.hub_url("admin"), PARTNERS, give_up_after=60, hub_copies=True)
             assert set(done.values()) == {"created"}, done
             await sourcing_established(top)
         run_async(provision())
