@@ -328,6 +328,11 @@ def test_over_its_leaf_a_partner_brings_in_only_its_own(topology):
         assert {s.config.name for s in await hub.streams_info()} == {f"hub-{K}", f"hub-{Z}"}
         await held.ack()
 
+        # a partner's hub credential is for its leaf connection only: as a client the hub refuses it
+        with pytest.raises((nats.errors.Error, OSError)):
+            await nats.connect(f"nats://{K}:{topology.leaf_passwords[K]}@127.0.0.1:{topology.hub[0].client_port}",
+                               allow_reconnect=False, connect_timeout=2)
+
         # what krachtstation may do over its leaf works: its own follow-up consumer on zorgbelang's copy
         own = await connect(topology.leaf_url(K), K)
         followup = await own.jetstream(domain=HUB_DOMAIN).pull_subscribe(
