@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
 LOCK := requirements.lock
 
-.PHONY: install lock run test test-fast bench clean
+.PHONY: install lock run run-hub test test-fast bench clean
 
 install: $(INSTALLED)
 
@@ -39,6 +39,9 @@ lock: | $(BIN)/python
 
 run: install  ## the whole local federation; Ctrl-C stops it
 	$(BIN)/samen030 run
+
+run-hub: install  ## the same on 3 hub nats-servers and a leaf nats-server per partner (deploy/README.md)
+	$(BIN)/samen030 run --topology hub
 
 test: install  ## the whole suite (PostgreSQL too when SAMEN030_TEST_POSTGRES_URL is set)
 	$(BIN)/python -m pytest

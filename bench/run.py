@@ -59,6 +59,8 @@ time used by processes the benchmark did not start is printed, with a warning ab
    reached): events/s from the consumer's start to the last event applied, next to the per-event apply
    path of before (a jsonschema validation, a query, a savepoint and a freshness update per event) fed
    the same way with 2,000 such events. Target: ≥ 3,000 events/s on SQLite.
+13–14. The hub topology (bench/hubsourcing.py): propagation through leaf → hub sourcing beside one
+   nats-server, p50/p99; the hub's catch-up after a 10,000-event outage of a partner's link. No target.
 """
 import asyncio
 import logging
@@ -73,6 +75,7 @@ from pathlib import Path
 
 import catchup
 import citysearch
+import hubsourcing
 import importspeed
 import propagation
 import relaythroughput
@@ -173,7 +176,7 @@ def figures_rows(f: dict) -> list[Row]:
 
 
 def run_request_figures(workdir: Path) -> dict:
-    log(f"[6/12] city figures: {requestfigures.REQUESTS:,} help requests and {requestfigures.REFERRALS:,} referrals "
+    log(f"[6/14] city figures: {requestfigures.REQUESTS:,} help requests and {requestfigures.REFERRALS:,} referrals "
         "into a read model of its own through the projector's handlers, then GET /api/v1/figures/requests in-process …")
     figures = requestfigures.measure(workdir)
     log(f"      {figures['events']:,} events built in {figures['build_s']:.1f} s, loaded in {figures['load_s']:.1f} s; "
@@ -191,7 +194,7 @@ def intake_rows(i: dict | None) -> list[Row]:
 
 
 def run_intake(fed: Federation) -> dict | None:
-    log("[7/12] intake: POST /requests at one partner on PostgreSQL vs a one-row psycopg insert (32 connections, 1 s + 5 s each) …")
+    log("[7/14] intake: POST /requests at one partner on PostgreSQL vs a one-row psycopg insert (32 connections, 1 s + 5 s each) …")
     try:
         result = intake.measure(fed)
     except Exception as exc:  # no PostgreSQL here: the other figures still count
@@ -203,7 +206,7 @@ def run_intake(fed: Federation) -> dict | None:
 
 
 def run_catchup(fed: Federation, workdir: Path) -> dict:
-    log(f"[12/12] catching up: {catchup.EVENTS:,} events in a partner's stream, then the projector's consumer from "
+    log(f"[12/14] catching up: {catchup.EVENTS:,} events in a partner's stream, then the projector's consumer from "
         f"zero, on SQLite and PostgreSQL, vs the per-event path of before on {catchup.REFERENCE:,} …")
     result = asyncio.run(catchup.measure(fed.nats_url, workdir))
     for kind in ("SQLite", "PostgreSQL"):
@@ -263,6 +266,16 @@ def node_rows(s: dict) -> list[Row]:
                 None, "all answer", hung["reads"]["errors"] == 0 and hung["reads"]["ok"] > 0)]
 
 
+def hub_rows(h: dict) -> list[Row]:
+    one, hub, out = h["single"], h["hub"], h["outage"]
+    return [Row("propagation leaf → hub copy (sourcing), p50", f"{hub['p50']:.1f} ms", f"{one['p50']:.1f} ms",
+                hub["p50"] / one["p50"]),
+            Row("propagation leaf → hub copy (sourcing), p99", f"{hub['p99']:.1f} ms", f"{one['p99']:.1f} ms",
+                hub["p99"] / one["p99"]),
+            Row(f"hub catch-up after a {hubsourcing.OUTAGE:,}-event outage", f"{out['rate']:,.0f} events/s "
+                f"({out['catch_up_s']:.2f} s)")]
+
+
 def _reads(reads: dict) -> str:
     """p99 of the reads answered in 5 s, how many, and how many failed (none answered: no p99)."""
     p99 = f"{reads['p99_ms']:.0f} ms" if reads["ok"] else "none answered"
@@ -293,13 +306,13 @@ def main() -> None:
         try:
             log(f"starting nats-server, {len(fed.partners)} directories + relays, projector, gateway …")
             start_federation(fed)
-            log(f"[1/12] propagation: {propagation.WARMUP_OFFERS} + {propagation.OFFERS} offers "
+            log(f"[1/14] propagation: {propagation.WARMUP_OFFERS} + {propagation.OFFERS} offers "
                 f"at {propagation.RATE:.0f} writes/s …")
             prop = asyncio.run(propagation.measure(fed.directory_ports, fed.gateway_port))
             log(f"      {prop['offers']} measured, {prop['lost']} lost, {prop['failed_writes']} failed writes; "
                 f"directory POST p50 {prop['write_p50_ms']:.1f} ms, p99 {prop['write_p99_ms']:.1f} ms; "
                 f"gateway polled {prop['polls_per_s']:.0f} times/s")
-            log("[2/12] search: loading 10,000 offers through outbox → relay → JetStream → projector …")
+            log("[2/14] search: loading 10,000 offers through outbox → relay → JetStream → projector …")
             loaded = search.load_readmodel(fed)
             log(f"      read model: {loaded['offers']:,} offers (incl. figure 1's); rows written in "
                 f"{loaded['write_s']:.1f} s, then through the pipeline in {loaded['pipeline_s']:.1f} s "
@@ -309,7 +322,7 @@ def main() -> None:
             found = search.measure(fed)
             log("      matching offers: " + ", ".join(f"{k} {v}" for k, v in found["matches"].items())
                 + "; errors: " + ", ".join(f"{k} {found[k]['errors']}" for k in ["minimal", *search.SEARCHES]))
-            log("[3/12] relay: 20,000-row outbox backlog vs raw publish_async …")
+            log("[3/14] relay: 20,000-row outbox backlog vs raw publish_async …")
             relay = asyncio.run(relaythroughput.measure(fed.nats_url))
             log(f"      {relay['rows']:,} events of ~{relay['payload_bytes']} bytes: relay {relay['relay_s']:.2f} s, "
                 f"raw {relay['raw_s']:.2f} s; messages in the streams: {relay['stream_messages']}")
@@ -318,11 +331,14 @@ def main() -> None:
             found_city, imported, floor = run_city_and_import(fed, Path(workdir))
             figures = run_request_figures(Path(workdir))
             taken_in = run_intake(fed)
-            log("[8/12] tokens: verifying a coordinator's token in-process vs the one-secret HMAC token of before …")
+            log("[8/14] tokens: verifying a coordinator's token in-process vs the one-secret HMAC token of before …")
             checked = tokens.measure()
-            log("[9–11/12] a partner's node: samen030 run 5 times with two CPU hogs, the old form once; then memory, "
+            log("[9–11/14] a partner's node: samen030 run 5 times with two CPU hogs, the old form once; then memory, "
                 "idle CPU and a hung partner in each form …")
             small = smallnode.measure()
+            log("[13–14/14] the hub topology: propagation leaf → hub sourcing beside one nats-server; catch-up after a "
+                f"{hubsourcing.OUTAGE:,}-event outage of a partner's link …")
+            hub = hubsourcing.measure()
         finally:
             fed.close()
     seconds = time.perf_counter() - began
@@ -332,18 +348,18 @@ def main() -> None:
     log("")
     print_table(propagation_rows(prop) + load_rows("search", found, search.SEARCHES) + relay_rows(relay) + load_rows("city search", found_city, citysearch.SEARCHES)
                 + import_rows(imported, floor) + figures_rows(figures) + intake_rows(taken_in) + token_rows(checked)
-                + node_rows(small) + catchup_rows(caught_up))
+                + node_rows(small) + catchup_rows(caught_up) + hub_rows(hub))
     log(f"\nsearch and city search reference: minimal Flask `return {{'ok': True}}`, same gunicorn setup "
         f"(2 sync workers), measured beside each; relay reference: raw nats-py publish_async;\nimport reference: "
         f"the same CSV rows by plain sqlite3 executemany (a floor);\nrequest figures reference: a plain count per wijk "
-        f"over the same 100,000 rows (ratio = times as long);\nintake reference: one-row psycopg insert of the same JSON, same gunicorn setup;\ntoken reference: the HMAC token of one federation secret that every service checked before (itsdangerous);\ncatch-up reference: the per-event apply path of before (bench/catchup.py OneByOne), fed the same way\n(total {seconds:.0f} s; targets are "
+        f"over the same 100,000 rows (ratio = times as long);\nintake reference: one-row psycopg insert of the same JSON, same gunicorn setup;\ntoken reference: the HMAC token of one federation secret that every service checked before (itsdangerous);\ncatch-up reference: the per-event apply path of before (bench/catchup.py OneByOne), fed the same way;\nhub topology reference: publish and consume on one nats-server\n(total {seconds:.0f} s; targets are "
         "reported, not asserted)")
 
 
 def run_city_and_import(fed: Federation, workdir: Path) -> tuple:
     city = citysearch.City(workdir / "city", fed.nats_url)
     try:
-        log(f"[4/12] city search: {citysearch.OFFERS:,} offers of {len(citysearch.PARTNERS)} partners into a read model "
+        log(f"[4/14] city search: {citysearch.OFFERS:,} offers of {len(citysearch.PARTNERS)} partners into a read model "
             f"of its own, without NATS: offer.created events built by the directory's offer_event (new_event) in a "
             f"helper process, applied through readmodel_projection(db).apply in batches of {citysearch.BATCH} …")
         loaded = citysearch.load_readmodel(city)
@@ -357,7 +373,7 @@ def run_city_and_import(fed: Federation, workdir: Path) -> tuple:
             + f"; partners' /health answered 200 by a stub: stale offers {found['stale']}")
     finally:
         citysearch.drop(city)
-    log(f"[5/12] import: samen030 import of a {importspeed.SERVICES:,}-service HSDS CSV set into SQLite"
+    log(f"[5/14] import: samen030 import of a {importspeed.SERVICES:,}-service HSDS CSV set into SQLite"
         + (" (SQLite also under DATABASE_URL)" if os.environ.get("DATABASE_URL") else "") + " …")
     imports = workdir / "import"
     imports.mkdir()

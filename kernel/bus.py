@@ -16,6 +16,7 @@ from nats.js.api import DiscardPolicy, RetentionPolicy, StorageType, StreamConfi
 from nats.js.errors import BadRequestError, NotFoundError
 
 from .nats_users import inbox_prefix, stream_name
+from .topology import HUB_REPLICAS, hub_source, hub_stream
 from .readiness import NatsLink
 from .workers import wait_or_stop
 
@@ -47,6 +48,16 @@ def stream_config(partner: str) -> StreamConfig:
                         retention=RetentionPolicy.LIMITS, discard=DiscardPolicy.OLD,
                         duplicate_window=DUPLICATE_WINDOW, max_age=max_age_seconds(), max_bytes=max_bytes(),
                         num_replicas=1)
+
+
+def hub_copy_config(partner: str, replicas: int = HUB_REPLICAS) -> StreamConfig:
+    """The hub's copy of the partner's stream (topology `hub`): no subjects of its own, one source (the
+    partner's stream on its leaf, across JetStream domains), R3, the same retention and duplicate
+    window (a sourced message keeps its Nats-Msg-Id, so the copy drops one sourced twice within it)."""
+    return StreamConfig(name=hub_stream(partner), subjects=[], sources=[hub_source(partner)], storage=StorageType.FILE,
+                        retention=RetentionPolicy.LIMITS, discard=DiscardPolicy.OLD,
+                        duplicate_window=DUPLICATE_WINDOW, max_age=max_age_seconds(), max_bytes=max_bytes(),
+                        num_replicas=replicas)
 
 
 def max_bytes() -> int:
@@ -98,12 +109,13 @@ async def _connect(url: str, name: str, stop: asyncio.Event, link: NatsLink):
         else:
             log.debug("%s: NATS error: %s", name, exc)
 
-    user = urlsplit(url).username
+    servers = [u.strip() for u in url.split(",") if u.strip()]  # a cluster: every server's URL, comma-separated
+    user = urlsplit(servers[0]).username
     delay = 0.1
     while not stop.is_set():  # the broker may still be starting, or restarting
         try:
             return await _unless_stopped(stop, client, client.connect(
-                url, name=name, max_reconnect_attempts=-1, reconnect_time_wait=0.25, connect_timeout=2,
+                servers, name=name, max_reconnect_attempts=-1, reconnect_time_wait=0.25, connect_timeout=2,
                 allow_reconnect=True, disconnected_cb=on_disconnect, reconnected_cb=on_reconnect,
                 closed_cb=on_closed, error_cb=on_error, **({"inbox_prefix": inbox_prefix(user)} if user else {}),
             ))
@@ -131,8 +143,10 @@ async def _unless_stopped(stop: asyncio.Event, client, connecting):
 
 
 def _without_password(url: str) -> str:
-    parts = urlsplit(url)
-    return url.replace(f":{parts.password}@", ":…@", 1) if parts.password else url
+    def one(url: str) -> str:
+        parts = urlsplit(url)
+        return url.replace(f":{parts.password}@", ":…@", 1) if parts.password else url
+    return ",".join(one(u) for u in url.split(","))
 
 
 async def ensure_stream(js, partner: str, create_timeout: float = 2.0) -> None:
@@ -181,14 +195,16 @@ def _reason(exc: Exception) -> str:
     return getattr(exc, "description", None) or f"{type(exc).__name__}: {exc}"
 
 
-async def provision_streams(js, partners: list[str]) -> dict[str, str]:
+async def provision_streams(js, partners: list[str], hub_copies: bool = False,
+                            replicas: int = HUB_REPLICAS) -> dict[str, str]:
     """The operator's part (as `admin`): every partner's stream with its own subjects, file storage,
-    the duplicate window and the retention of stream_config(). Existing streams are brought in line
+    the duplicate window and the retention of stream_config() — or, with `hub_copies` (on the hub of
+    topology `hub`), every partner's hub copy of hub_copy_config(). Existing streams are brought in line
     first (so one made over another partner's subjects lets go of them), then missing ones are made.
     Returns what happened per stream: "created", "updated", "as it should be", or the server's refusal."""
     done, missing = {}, []
     for partner in partners:
-        wanted = stream_config(partner)
+        wanted = hub_copy_config(partner, replicas) if hub_copies else stream_config(partner)
         try:
             info = await js.stream_info(wanted.name)
         except NotFoundError:
@@ -197,9 +213,7 @@ async def provision_streams(js, partners: list[str]) -> dict[str, str]:
         except Exception as exc:
             done[wanted.name] = f"refused: {_reason(exc)}"
             continue
-        have = info.config
-        if (have.subjects, have.max_age, have.duplicate_window, have.max_bytes) == (
-                wanted.subjects, wanted.max_age, wanted.duplicate_window, wanted.max_bytes):
+        if _same(info.config, wanted):
             done[wanted.name] = "as it should be"
             continue
         done[wanted.name] = await _attempt(js.update_stream(wanted), "updated")
@@ -208,7 +222,16 @@ async def provision_streams(js, partners: list[str]) -> dict[str, str]:
     return done
 
 
-async def provision_at(url: str, partners: list[str], give_up_after: float = 15.0) -> dict[str, str] | None:
+def _same(have: StreamConfig, wanted: StreamConfig) -> bool:
+    def sources(config):
+        return [(s.name, s.filter_subject, s.external and (s.external.api, s.external.deliver))
+                for s in config.sources or []]
+    return ((have.subjects or [], have.max_age, have.duplicate_window, have.max_bytes, sources(have)) ==
+            (wanted.subjects or [], wanted.max_age, wanted.duplicate_window, wanted.max_bytes, sources(wanted)))
+
+
+async def provision_at(url: str, partners: list[str], give_up_after: float = 15.0,
+                       hub_copies: bool = False) -> dict[str, str] | None:
     """provision_streams() on the server at `url` (with the operator's credentials); None when it does
     not answer within `give_up_after` seconds."""
     stop = asyncio.Event()
@@ -217,9 +240,31 @@ async def provision_at(url: str, partners: list[str], give_up_after: float = 15.
     if nc is None:
         return None
     try:
-        return await provision_streams(nc.jetstream(timeout=3), partners)
+        js = nc.jetstream(timeout=5)
+        while not await _jetstream_answers(js):  # a cluster just started elects its meta leader first
+            if stop.is_set():
+                return None
+            await asyncio.sleep(0.2)
+        while True:
+            done = await provision_streams(js, partners, hub_copies=hub_copies)
+            if stop.is_set() or not hub_copies or not any(_passing(outcome) for outcome in done.values()):
+                return done
+            await asyncio.sleep(0.5)  # a cluster still forming: the peers of an R3 stream come soon
     finally:
         await nc.close()
+
+
+def _passing(outcome: str) -> bool:
+    return outcome.startswith("refused") and ("no suitable peers" in outcome or "no answer" in outcome)
+
+
+async def _jetstream_answers(js) -> bool:
+    try:
+        await js.account_info()
+        return True
+    except Exception as exc:
+        log.debug("JetStream not answering yet: %s", exc)
+        return False
 
 
 async def _attempt(call, outcome: str) -> str:

@@ -10,7 +10,8 @@ import os
 from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
 from nats.js.errors import NotFoundError
 
-from .bus import connect, stream_name
+from .bus import connect
+from .topology import reading
 from .metrics import StreamFigures
 from .projection import (APPLIED, DUPLICATE, FAILED, INVALID, Handler, Projection,  # noqa: F401 (imported from here)
                          parked_table, tracking_table)
@@ -25,10 +26,13 @@ def max_deliver() -> int:
 
 
 async def consume(projection: Projection, nats_url: str, partners: list[str], stop: asyncio.Event,
-                  batch: int = 2000, subjects: str = ">", retry_delay: float = 5.0, connection: str | None = None) -> None:
+                  batch: int = 2000, subjects: str = ">", retry_delay: float = 5.0, connection: str | None = None,
+                  reader: str | None = None) -> None:
     """Feed `projection` from every partner's stream until `stop` is set; `subjects` narrows what it
     reads from each stream (e.g. "requests.request.changed" for samen030.<partner>.requests.request.changed);
     `connection` names the NATS connection where one projection is fed by several (default: its name).
+    `reader`: the partner whose worker this is (None: the city's), which says where each partner's
+    events are read in the topology (topology.reading: in `hub`, the hub copies).
     A fetch takes what waits, up to `batch`: catching up, 2,000 events in one transaction apply ~1.5 times
     as fast as 500 (fewer commits, fewer statements, more versions of one offer written once), and even
     one by one, after a failure, well within the 30 s before the server delivers them again."""
@@ -36,15 +40,16 @@ async def consume(projection: Projection, nats_url: str, partners: list[str], st
     if nc is None:  # stopped before NATS answered
         return
     try:
-        await asyncio.gather(*(_consume_stream(nc, projection, p, stop, batch, subjects, retry_delay)
+        await asyncio.gather(*(_consume_stream(nc, projection, p, stop, batch, subjects, retry_delay, reader)
                                for p in partners))
     finally:
         await nc.close()
 
 
 async def _consume_stream(nc, projection: Projection, partner: str, stop: asyncio.Event, batch: int,
-                          subjects: str, retry_delay: float) -> None:
-    js, stream, tries = nc.jetstream(), stream_name(partner), max_deliver()
+                          subjects: str, retry_delay: float, reader: str | None) -> None:
+    stream, domain = reading(partner, reader)
+    js, tries = nc.jetstream(domain=domain), max_deliver()
     backoff, sub, waiting = Backoff(limit=1.0), None, False
     figures = StreamFigures(projection.name, stream)
     while not stop.is_set():

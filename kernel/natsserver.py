@@ -72,7 +72,7 @@ def credentials_url(url: str, user: str, workdir: Path) -> str:
     if "@" in url or not path.exists():
         return url
     password = json.loads(path.read_text()).get(user)
-    return url.replace("nats://", f"nats://{user}:{password}@", 1) if password else url
+    return url.replace("nats://", f"nats://{user}:{password}@") if password else url  # each of a cluster's
 
 
 def start_nats(port: int, workdir: Path, log_file=None, sync_interval: str | None = None,

@@ -64,9 +64,39 @@ def main(argv: list[str] | None = None) -> None:
     streams = commands.add_parser("streams", help="the operator's part (as NATS user admin): make or mend every "
                                                   "partner's stream samen030-<partner>")
     streams.add_argument("--partner", action="append", help="repeatable; default: every partner")
+    streams.add_argument("--hub-copies", action="store_true", help="topology hub, at the hub: every partner's "
+                         "R3 copy hub-<partner>, sourcing the partner's stream on its leaf")
+
+    status = commands.add_parser("status", help="per partner: its stream, and in the hub topology whether its "
+                                                "leaf is connected and the sourcing lag (as NATS user admin)")
+    status.add_argument("--topology", choices=["single", "hub"],
+                        help="default: SAMEN030_TOPOLOGY, or hub where `samen030 run --topology hub` runs here")
+
+    watch = commands.add_parser("hub-watch", help="topology hub, the hub's operator: when a partner's leaf is "
+                                                  "back, have its hub copy resume sourcing at once (as NATS user admin)")
+    watch.add_argument("--monitor", action="append", metavar="URL",
+                       help="a hub server's monitoring, e.g. http://10.0.0.1:8222 (repeatable; default: the local "
+                            "hub's, from var/nats/servers.json)")
+
+    deploy = commands.add_parser("deploy", help="write the production topology's nats-server configurations, "
+                                                "credentials and systemd units (deploy/README.md)")
+    deploy_what = deploy.add_subparsers(dest="what", required=True, metavar="hub|node")
+    deploy_hub = deploy_what.add_parser("hub", help="the 3 hub machines' files, and per partner the credential to hand over")
+    deploy_hub.add_argument("--nodes", required=True, help="the three hub machines, e.g. hub1.samen030.nl,hub2…,hub3…")
+    deploy_node = deploy_what.add_parser("node", help="a partner's leaf nats-server and node")
+    deploy_node.add_argument("--partner", required=True)
+    deploy_node.add_argument("--hub", help="the hub's leaf ports, host:7422,… (default: from the credentials file)")
+    deploy_node.add_argument("--credentials", type=Path, required=True,
+                             help="partners/<partner>.json, as the hub's operator handed it over")
+    for deploy_parser in (deploy_hub, deploy_node):
+        deploy_parser.add_argument("--out", type=Path, required=True, help="the folder to write into")
+        deploy_parser.add_argument("--tls-dir", help="where server.pem, server-key.pem and ca.pem will be on the machine")
 
     run = commands.add_parser("run", help="start the whole local federation")
     run.add_argument("--no-demo", action="store_true", help="do not load demo offers")
+    run.add_argument("--topology", choices=["single", "hub"], default="single",
+                     help="single: one embedded nats-server (default); hub: 3 hub nats-servers and a leaf "
+                          "nats-server per partner (the production topology, on this machine)")
     run.add_argument("--metrics-port", type=int, default=8090,
                      help="the parts and the nats-server at /metrics on this port (default 8090; 0: none)")
 
@@ -268,7 +298,7 @@ def cmd_streams(args) -> None:
     from samen030.kernel.bus import provision_at
     federation = load_federation()
     partners = [federation.partner(p).id for p in args.partner] if args.partner else list(federation.partners)
-    done = asyncio.run(provision_at(_nats_url(federation, ADMIN_USER), partners))
+    done = asyncio.run(provision_at(_nats_url(federation, ADMIN_USER), partners, hub_copies=args.hub_copies))
     if done is None:
         sys.exit(f"samen030 streams: NATS at {federation.nats_url} does not answer")
     for stream, outcome in done.items():
@@ -278,10 +308,75 @@ def cmd_streams(args) -> None:
 
 
 def _nats_url(federation, user: str) -> str:
-    """An explicit NATS_URL is used as it is; the local federation's server needs its users."""
+    """NATS_<USER>_URL for the federation's own users (NATS_GATEWAY_URL, NATS_NOTIFIER_URL, NATS_ADMIN_URL:
+    one process, one user), else an explicit NATS_URL as it is; the local federation's servers need
+    their users (SAMEN030_HUB_URL: the hub of `samen030 run --topology hub`)."""
+    if user in (ADMIN_USER, GATEWAY_USER, NOTIFIER_USER) and (url := os.environ.get(f"NATS_{user.upper()}_URL")):
+        return url
     if "NATS_URL" in os.environ:
         return federation.nats_url
-    return credentials_url(federation.nats_url, user, var_dir() / "nats")
+    hub = os.environ.get("SAMEN030_HUB_URL")  # the city's processes of `samen030 run --topology hub`
+    return credentials_url(hub or federation.nats_url, user, var_dir() / "nats")
+
+
+def cmd_status(args) -> None:
+    from samen030.status import format_status, partner_status
+    federation = load_federation()
+    kind, url = _where_to_look(federation, args.topology)
+    rows = asyncio.run(partner_status(url, list(federation.partners), kind))
+    if rows is None:
+        sys.exit(f"samen030 status: NATS does not answer ({kind} topology)")
+    print(format_status(rows, kind))
+    if any("error" in row or row.get("connected") is False for row in rows):
+        sys.exit(1)  # for a check that alerts
+
+
+def _where_to_look(federation, asked: str | None) -> tuple[str, str]:
+    """(topology, the admin's URL): an explicit NATS_URL as it is; else the hub servers of a local
+    `samen030 run --topology hub` (var/nats/servers.json); else the local single server."""
+    import json
+
+    from samen030.kernel.topology import HUB, SINGLE, topology
+    servers = var_dir() / "nats" / "servers.json"
+    if "NATS_URL" in os.environ or "NATS_ADMIN_URL" in os.environ or not servers.exists():
+        return asked or topology(), _nats_url(federation, ADMIN_USER)
+    hub = [s for s in json.loads(servers.read_text()) if s["role"] == "hub"]
+    kind = asked or (HUB if hub else SINGLE)
+    if kind != HUB:
+        return kind, _nats_url(federation, ADMIN_USER)
+    urls = ",".join(f"nats://127.0.0.1:{s['client_port']}" for s in hub)
+    return kind, credentials_url(urls, ADMIN_USER, var_dir() / "nats")
+
+
+def cmd_hub_watch(args) -> None:
+    import json
+
+    from samen030.kernel.workers import run_worker
+    from samen030.status import watch_links
+    federation = load_federation()
+    _kind, url = _where_to_look(federation, "hub")
+    monitors = args.monitor
+    if not monitors:
+        servers = var_dir() / "nats" / "servers.json"
+        if not servers.exists():
+            sys.exit("samen030 hub-watch: give the hub servers' monitoring URLs (--monitor)")
+        monitors = [f"http://127.0.0.1:{s['monitor_port']}" for s in json.loads(servers.read_text()) if s["role"] == "hub"]
+    run_worker(lambda stop: watch_links(url, monitors, list(federation.partners), stop))
+
+
+def cmd_deploy(args) -> None:
+    import json
+
+    from samen030.deploy import deploy_hub, deploy_node
+    federation = load_federation()
+    if args.what == "hub":
+        written = deploy_hub(federation, [n.strip() for n in args.nodes.split(",") if n.strip()], args.out, args.tls_dir)
+    else:
+        credentials = json.loads(args.credentials.read_text())
+        hub = [h.strip() for h in (args.hub or "").split(",") if h.strip()]
+        written = deploy_node(federation, args.partner, hub, credentials, args.out, args.tls_dir)
+    for path in written:
+        print(path)
 
 
 def cmd_nats(args) -> None:
@@ -297,7 +392,7 @@ def cmd_nats(args) -> None:
 
 def cmd_run(args) -> None:
     from samen030.localfed import run_local_federation
-    run_local_federation(load_demo_data=not args.no_demo, metrics_port=args.metrics_port)
+    run_local_federation(load_demo_data=not args.no_demo, metrics_port=args.metrics_port, topology=args.topology)
 
 
 MAX_OPERATOR_HOURS = 168
@@ -411,5 +506,5 @@ COMMANDS = {"node": cmd_node, "city": cmd_city, "serve": cmd_serve, "gateway": c
             "projector": cmd_projector, "notifier": cmd_notifier, "smtp-sink": cmd_smtp_sink,
             "streams": cmd_streams, "parked": cmd_parked,
             "notifications": cmd_notifications,
-            "nats": cmd_nats, "run": cmd_run, "token": cmd_token, "keys": cmd_keys, "account": cmd_account, "demo": cmd_demo, "import": cmd_import,
+            "nats": cmd_nats, "run": cmd_run, "status": cmd_status, "hub-watch": cmd_hub_watch, "deploy": cmd_deploy, "token": cmd_token, "keys": cmd_keys, "account": cmd_account, "demo": cmd_demo, "import": cmd_import,
             "export": cmd_export, "import-members": cmd_import_members}

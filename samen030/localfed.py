@@ -20,7 +20,8 @@ from samen030.kernel import keys
 from samen030.kernel.auth import issue_token
 from samen030.kernel.bus import provision_at
 from samen030.kernel.config import load_federation, port_of, var_dir
-from samen030.kernel.natsserver import ADMIN_USER, credentials_url, free_port
+from samen030.kernel.natsserver import ADMIN_USER, credentials_url, free_port, nats_server_binary
+from samen030.kernel.topology import HUB, SINGLE
 from samen030.notifier.mail import smtp_url
 from samen030.notifier.webhook_secrets import ensure_webhook_secrets, secrets_file
 from samen030.run_metrics import serve_run_metrics
@@ -33,7 +34,7 @@ def start_seconds() -> float:
     return float(os.environ.get("SAMEN030_START_SECONDS", 180))
 
 
-def run_local_federation(load_demo_data: bool = True, metrics_port: int = 0) -> None:
+def run_local_federation(load_demo_data: bool = True, metrics_port: int = 0, topology: str = SINGLE) -> None:
     began = time.monotonic()
     federation = load_federation()
     var = var_dir()
@@ -42,9 +43,16 @@ def run_local_federation(load_demo_data: bool = True, metrics_port: int = 0) -> 
     ensure_webhook_secrets(federation.partners)  # each partner its own, for the notifier to sign its webhooks
     supervisor = Supervisor(var / "logs", start_seconds())
     signal.signal(signal.SIGTERM, _interrupt)
-    nats_monitor = None
+    nats_monitor, hub, node_env, city_env = None, None, {}, {}
     try:
-        if "NATS_URL" not in os.environ:
+        if topology == HUB:
+            hub = start_hub(federation, var, supervisor)
+            nats_monitor = f"http://127.0.0.1:{hub.servers[0].monitor_port}"
+            node_env = {p: {"NATS_URL": hub.leaf_url(p), "SAMEN030_TOPOLOGY": HUB} for p in federation.partners}
+            city_env = {"SAMEN030_TOPOLOGY": HUB, "SAMEN030_HUB_URL": hub.hub_url()}
+            _say(f"3 hub nats-servers and {len(federation.partners)} leaves ready ({time.monotonic() - began:.1f} s; "
+                 f"{var / 'nats' / 'servers.json'})")
+        elif "NATS_URL" not in os.environ:
             monitor_port = free_port()
             nats_monitor = f"http://127.0.0.1:{monitor_port}"
             supervisor.start("nats", ["nats", "--monitor-port", str(monitor_port)])
@@ -52,9 +60,11 @@ def run_local_federation(load_demo_data: bool = True, metrics_port: int = 0) -> 
             provision_streams(federation, var)
             _say(f"nats-server ready ({time.monotonic() - began:.1f} s)")
         for partner in federation.partners.values():
-            supervisor.start(partner.id, ["node", "--partner", partner.id])
+            supervisor.start(partner.id, ["node", "--partner", partner.id], env=node_env.get(partner.id))
         local_mail = urlsplit(smtp_url()).hostname in ("127.0.0.1", "localhost")
-        supervisor.start("city", ["city", *(["--mail-sink"] if local_mail else [])])
+        supervisor.start("city", ["city", *(["--mail-sink"] if local_mail else [])], env=city_env or None)
+        if hub:  # the hub's operator: sourcing resumes as soon as a partner's leaf is back
+            supervisor.start("hub-watch", ["hub-watch"], env={"SAMEN030_METRICS_PORT": ""})  # not run's port
         _say(f"{len(federation.partners)} partners and the city starting…")
         metrics = metrics_port and serve_run_metrics(supervisor, metrics_port, nats_monitor)
         parts = {p.id: [f"{url}/health" for url in p.services.values()] for p in federation.partners.values()}
@@ -68,10 +78,11 @@ def run_local_federation(load_demo_data: bool = True, metrics_port: int = 0) -> 
             load_demo_requests(federation, federation.gateway_url, log=_say)
         tokens = {p: issue_token(p, "coordinator", f"coordinator-{p}") for p in federation.partners}
         keys.write_private(var / "tokens.json", json.dumps(tokens, indent=2))  # only for who runs the federation
-        _print_where_to_look(federation, var, local_mail, metrics_port if metrics else None)
+        _print_where_to_look(federation, var, local_mail, metrics_port if metrics else None, hub)
         while True:
             time.sleep(1)
-            supervisor.restart_dead()
+            if supervisor.restart_dead() and hub:
+                _write_servers(hub, supervisor)
     except PartFailed as failure:
         print(f"\n{failure}", file=sys.stderr, flush=True)
         supervisor.stop()
@@ -94,6 +105,39 @@ def provision_streams(federation, var) -> None:
             _say(f"  stream {stream}: {outcome}")
 
 
+def start_hub(federation, var, supervisor: Supervisor):
+    """The 3 hub servers and a leaf per partner (samen030/hubfed.py), each partner's stream made at its
+    leaf by the leaf's operator and the hub copies at the hub by the hub's."""
+    from samen030.hubfed import LocalHub
+    if "NATS_URL" in os.environ:
+        raise PartFailed("nats", "--topology hub starts its own nats-servers: unset NATS_URL", "")
+    hub = LocalHub(federation, var / "nats")
+    for server in hub.write_configs():
+        supervisor.start(server.name, [], program=[nats_server_binary(), "-c", str(server.config)])
+    for server in hub.servers:
+        supervisor.wait_for_port(server.name, server.client_port)
+    _write_servers(hub, supervisor)
+    for partner in federation.partners:
+        _provisioned(f"leaf-{partner}", provision_at(hub.leaf_url(partner, ADMIN_USER), [partner],
+                                                     give_up_after=start_seconds()))
+    _provisioned("hub-1", provision_at(credentials_url(hub.hub_url(), ADMIN_USER, var / "nats"), list(federation.partners),
+                                       give_up_after=start_seconds(), hub_copies=True))
+    return hub
+
+
+def _provisioned(server: str, provisioning) -> None:
+    done = asyncio.run(provisioning)
+    if done is None:
+        raise PartFailed(server, "it does not answer", "")
+    for stream, outcome in done.items():
+        if outcome.startswith("refused"):
+            _say(f"  stream {stream} at {server}: {outcome}")
+
+
+def _write_servers(hub, supervisor: Supervisor) -> None:
+    hub.write_servers_json({name: proc.pid for name, (_args, proc) in supervisor.children.items()})
+
+
 def _say(line: str) -> None:
     print(line, flush=True)
 
@@ -102,14 +146,15 @@ def _interrupt(_signum, _frame):
     raise KeyboardInterrupt
 
 
-def _print_where_to_look(federation, var, local_mail: bool, metrics_port: int | None) -> None:
+def _print_where_to_look(federation, var, local_mail: bool, metrics_port: int | None, hub=None) -> None:
     gw = federation.gateway_url
     lines = ["", "SAMEN030 federation is running", "",
              f"  portal          {federation.portal_url}/   (residents: search aanbod, ask a question)",
              f"  gateway         {gw}/api/v1/offers   (API docs: {gw}/docs, spec: {gw}/openapi.json)",
              f"  partners        {gw}/api/v1/partners",
              f"  city figures    {gw}/api/v1/figures/requests   (?format=csv; members: {gw}/api/v1/figures/members)",
-             f"  NATS            {federation.nats_url}"]
+             f"  NATS            {hub.hub_url() if hub else federation.nats_url}"
+             + (f"   (3 hub servers; a leaf per partner: {var / 'nats' / 'servers.json'})" if hub else "")]
     lines += [f"  {partner.id + ' ' + service:<32}{url}/{MAIN_RESOURCE[service]}"
               for partner in federation.partners.values() for service, url in partner.services.items()]
     mails = f"{var / 'mail'}/*.eml   (SMTP sink at {smtp_url()})" if local_mail else f"sent over {smtp_url()}"

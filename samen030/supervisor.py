@@ -2,6 +2,7 @@
 again when they die, and stopped together (SIGTERM to all, then up to STOP_SECONDS for each to finish
 its work). A part that cannot come up is named, with the end of its log."""
 import ctypes
+import os
 import signal
 import socket
 import subprocess
@@ -31,12 +32,19 @@ class Supervisor:
         self.logs.mkdir(parents=True, exist_ok=True)
         self.children: dict[str, tuple[list[str], subprocess.Popen]] = {}
         self.restarts: dict[str, tuple[int, float]] = {}
+        self.how: dict[str, tuple[list[str] | None, dict | None]] = {}
         self.stopping = False
 
-    def start(self, name: str, args: list[str]) -> None:
+    def start(self, name: str, args: list[str], program: list[str] | None = None, env: dict | None = None) -> None:
+        """`samen030 <args>`, or `program` (a command line of its own, e.g. a nats-server), with `env`
+        added to the environment."""
+        if program is not None or env is not None:
+            self.how[name] = (program, env)
+        program, env = self.how.get(name, (None, None))
         with open(self.log_path(name), "ab") as log:
-            proc = subprocess.Popen([sys.executable, "-m", "samen030", *args], stdout=log, stderr=subprocess.STDOUT,
-                                    start_new_session=True, preexec_fn=_die_with_parent)
+            proc = subprocess.Popen(program or [sys.executable, "-m", "samen030", *args], stdout=log,
+                                    stderr=subprocess.STDOUT, start_new_session=True, preexec_fn=_die_with_parent,
+                                    env={**os.environ, **env} if env else None)
         self.children[name] = (args, proc)
 
     def log_path(self, name: str) -> Path:
@@ -98,18 +106,23 @@ class Supervisor:
         return "\n".join(lines[-TAIL_LINES:])
 
     def stop(self) -> None:
+        """The samen030 parts first, then what they stand on (the nats-servers started as programs of
+        their own), so that no node loses its broker while it finishes its work."""
         if self.stopping:
             return
         self.stopping = True
-        for _args, proc in reversed(list(self.children.values())):
-            if proc.poll() is None:
-                proc.send_signal(signal.SIGTERM)
-        deadline = time.monotonic() + STOP_SECONDS
-        for _args, proc in self.children.values():
-            try:
-                proc.wait(timeout=max(0.1, deadline - time.monotonic()))
-            except subprocess.TimeoutExpired:
-                proc.kill()
+        parts = [name for name in self.children if not self.how.get(name, (None, None))[0]]
+        for group in (parts, [name for name in self.children if name not in parts]):
+            procs = [self.children[name][1] for name in reversed(group)]
+            for proc in procs:
+                if proc.poll() is None:
+                    proc.send_signal(signal.SIGTERM)
+            deadline = time.monotonic() + STOP_SECONDS
+            for proc in procs:
+                try:
+                    proc.wait(timeout=max(0.1, deadline - time.monotonic()))
+                except subprocess.TimeoutExpired:
+                    proc.kill()
 
 
 def _answers(url: str) -> bool:

@@ -16,7 +16,7 @@ from tests.recording_proxy import RecordingProxy
 
 
 def write_federation(path: Path, partners: list[str] | None = None, nats_url: str | None = None,
-                     services: tuple[str, ...] = ("directory",), listen: dict | None = None) -> dict:
+                     services: tuple[str, ...] = ("directory",), listen: dict | None = None, hub: bool = False) -> dict:
     """A copy of deploy/federation.toml on free ports; returns {partner: directory URL, ...,
     "<partner> <service>": URL for every service}. With `listen` (a dict to fill), each service and the
     gateway bind a port of their own behind their URL, `listen[name]`, for a proxy in between."""
@@ -39,19 +39,26 @@ def write_federation(path: Path, partners: list[str] | None = None, nats_url: st
         if listen is not None:
             listen.update({f"{partner} {service}": free_port() for service in services})
             lines.append("listen = { " + ", ".join(f"{s} = {listen[f'{partner} {s}']}" for s in services) + " }")
+    if hub:  # `samen030 run --topology hub`: the hub servers' and the leaves' ports
+        servers = ", ".join("{ client = %d, cluster = %d, leaf = %d, monitor = %d }" % tuple(free_port() for _ in range(4))
+                            for _ in range(3))
+        leaves = ", ".join(f"{p} = {{ client = {free_port()}, monitor = {free_port()} }}" for p in partners)
+        lines += ["[hub]", f"servers = [{servers}]", f"leaves = {{ {leaves} }}"]
     path.write_text("\n".join(lines) + "\n")
     return urls
 
 
 @contextmanager
 def running_federation(request, workdir: Path, partners: list[str] | None = None,
-                       services: tuple[str, ...] = ("directory",), proxies: list | None = None):
+                       services: tuple[str, ...] = ("directory",), proxies: list | None = None,
+                       topology: str = "single"):
     """`samen030 run --no-demo` on a federation file of its own, on SQLite or (request.param
     "postgresql") PostgreSQL schemas of its own, with its own SMTP sink; yields (urls, process).
     Stopped with Ctrl-C (SIGINT) at the end if a test did not do so itself. With `proxies` (a list to
     fill), a RecordingProxy stands in front of every service and the gateway."""
     listen = {} if proxies is not None else None
-    urls = write_federation(workdir / "federation.toml", partners, services=services, listen=listen)
+    urls = write_federation(workdir / "federation.toml", partners, services=services, listen=listen,
+                            hub=topology == "hub")
     for name, port in (listen or {}).items():
         proxies.append(RecordingProxy(name, port_of(urls[name]), port))
     env = {**os.environ, "SAMEN030_FEDERATION": str(workdir / "federation.toml"), "SAMEN030_VAR": str(workdir / "var"),
@@ -63,7 +70,7 @@ def running_federation(request, workdir: Path, partners: list[str] | None = None
         env["DATABASE_SCHEMA"] = schema_prefix + "_{partner}_{service}"
     log = open(workdir / "run.log", "wb")
     urls["metrics"] = f"http://127.0.0.1:{free_port()}/metrics"  # the parts and the nats-server
-    proc = subprocess.Popen([sys.executable, "-m", "samen030", "run", "--no-demo", "--metrics-port",
+    proc = subprocess.Popen([sys.executable, "-m", "samen030", "run", "--no-demo", "--topology", topology, "--metrics-port",
                              urls["metrics"].split(":")[2].split("/")[0]], env=env, stdout=log,
                             stderr=subprocess.STDOUT, start_new_session=True)
     try:

@@ -60,9 +60,10 @@ async def run_followup(db: Database, partner: str, others: list[str], nats_url: 
             await wait_or_stop(stop, every)
 
     erasures = erasures_projection(db, partner)
-    await asyncio.gather(consume(answers_projection(db, partner), nats_url, others, stop, subjects=ANSWERS),
+    await asyncio.gather(consume(answers_projection(db, partner), nats_url, others, stop, subjects=ANSWERS,
+                                 reader=partner),
                          consume(erasures, nats_url, [partner], stop, subjects=MEMBER_ERASED,
-                                 connection=f"{erasures.name}-own"),
+                                 connection=f"{erasures.name}-own", reader=partner),
                          consume(erasures, nats_url, others, stop, subjects=REQUEST_ERASED,
-                                 connection=f"{erasures.name}-others"),
+                                 connection=f"{erasures.name}-others", reader=partner),
                          overdue_loop())
