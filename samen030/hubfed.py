@@ -6,6 +6,11 @@ kernel/topology.py, on the ports of the federation file's `[hub]` table:
     servers = [{ client = 4251, cluster = 6251, leaf = 7251, monitor = 8251 }, …]   # three
     leaves_from = 4261   # partner n (1-based, in file order): client port 4260+n, monitoring +1000
     leaves = { krachtstation = { client = 4301, monitor = 5301 } }                  # or per partner
+    leaves = { krachtstation = { client = 4301, monitor = 5301, hub = ["127.0.0.1:7300"] } }
+
+A leaf's `hub`: the only `host:port`s its remote dials instead of the hub servers' leaf ports (and not
+the others the hub tells about: ignore_discovered_servers), e.g. a TCP proxy a test cuts to take the
+partner's line to the hub down and bring it back (tests/e2e/test_hub_topology.py).
 
 Credentials stay under var/nats/: users.json (the hub's admin, gateway and notifier, and each partner's
 user at its own leaf; the leaves' local operator is `admin` with the same password, on loopback only)
@@ -54,6 +59,10 @@ class LocalHub:
         leaves_from, leaves = int(raw.get("leaves_from", DEFAULT_LEAVES_FROM)), raw.get("leaves", {})
         self.leaf_ports = {p: leaves.get(p, {"client": leaves_from + n, "monitor": leaves_from + n + LEAF_MONITOR_OFFSET})
                            for n, p in enumerate(self.partners)}
+        self.leaf_remotes = {p: ports.get("hub") for p, ports in self.leaf_ports.items()}
+        if bad := [p for p, urls in self.leaf_remotes.items()
+                   if urls is not None and (not isinstance(urls, list) or not urls or not all(isinstance(u, str) for u in urls))]:
+            raise ConfigError(f"[hub] leaves in {federation.source}: `hub` of {', '.join(bad)} must be a list of host:port")
         self.servers: list[NatsServerPart] = []
 
     def write_configs(self) -> list[NatsServerPart]:
@@ -80,8 +89,9 @@ class LocalHub:
             write_private(path, leaf_server_config(
                 partner=partner, partners=self.partners, client_port=ports["client"], store_dir=path.parent / "jetstream",
                 passwords={partner: users[partner], ADMIN_USER: users[ADMIN_USER]},
-                hub_leaf_urls=[f"127.0.0.1:{s['leaf']}" for s in self.hub_ports], leaf_password=links[partner],
-                monitor_port=ports["monitor"], reconnect="1s"))
+                hub_leaf_urls=self.leaf_remotes[partner] or [f"127.0.0.1:{s['leaf']}" for s in self.hub_ports],
+                leaf_password=links[partner], monitor_port=ports["monitor"], reconnect="1s",
+                only_these_urls=self.leaf_remotes[partner] is not None))
             self.servers.append(NatsServerPart(name, "leaf", partner, ports["client"], ports["monitor"], path))
         return self.servers
 

@@ -16,10 +16,13 @@ from tests.recording_proxy import RecordingProxy
 
 
 def write_federation(path: Path, partners: list[str] | None = None, nats_url: str | None = None,
-                     services: tuple[str, ...] = ("directory",), listen: dict | None = None, hub: bool = False) -> dict:
+                     services: tuple[str, ...] = ("directory",), listen: dict | None = None, hub: bool = False,
+                     leaf_links: dict | None = None) -> dict:
     """A copy of deploy/federation.toml on free ports; returns {partner: directory URL, ...,
     "<partner> <service>": URL for every service}. With `listen` (a dict to fill), each service and the
-    gateway bind a port of their own behind their URL, `listen[name]`, for a proxy in between."""
+    gateway bind a port of their own behind their URL, `listen[name]`, for a proxy in between. With
+    `hub`, the `[hub]` table on free ports; `leaf_links` ({partner: tests.topology.LinkProxy}): that
+    partner's leaf dials the hub only through its proxy, which is pointed at the hub's leaf ports."""
     shipped = tomllib.loads((REPO_ROOT / "deploy" / "federation.toml").read_text())
     partners = partners or list(shipped["partners"])
     urls = {"gateway": f"http://127.0.0.1:{free_port()}", "nats": nats_url or f"nats://127.0.0.1:{free_port()}",
@@ -40,9 +43,12 @@ def write_federation(path: Path, partners: list[str] | None = None, nats_url: st
             listen.update({f"{partner} {service}": free_port() for service in services})
             lines.append("listen = { " + ", ".join(f"{s} = {listen[f'{partner} {s}']}" for s in services) + " }")
     if hub:  # `samen030 run --topology hub`: the hub servers' and the leaves' ports
-        servers = ", ".join("{ client = %d, cluster = %d, leaf = %d, monitor = %d }" % tuple(free_port() for _ in range(4))
-                            for _ in range(3))
-        leaves = ", ".join(f"{p} = {{ client = {free_port()}, monitor = {free_port()} }}" for p in partners)
+        ports = [tuple(free_port() for _ in range(4)) for _ in range(3)]
+        servers = ", ".join("{ client = %d, cluster = %d, leaf = %d, monitor = %d }" % mine for mine in ports)
+        for link in (leaf_links or {}).values():
+            link.upstream_ports = [mine[2] for mine in ports]
+        via = {p: f', hub = ["127.0.0.1:{link.port}"]' for p, link in (leaf_links or {}).items()}
+        leaves = ", ".join(f"{p} = {{ client = {free_port()}, monitor = {free_port()}{via.get(p, '')} }}" for p in partners)
         lines += ["[hub]", f"servers = [{servers}]", f"leaves = {{ {leaves} }}"]
     path.write_text("\n".join(lines) + "\n")
     return urls
@@ -51,14 +57,15 @@ def write_federation(path: Path, partners: list[str] | None = None, nats_url: st
 @contextmanager
 def running_federation(request, workdir: Path, partners: list[str] | None = None,
                        services: tuple[str, ...] = ("directory",), proxies: list | None = None,
-                       topology: str = "single"):
+                       topology: str = "single", leaf_links: dict | None = None):
     """`samen030 run --no-demo` on a federation file of its own, on SQLite or (request.param
     "postgresql") PostgreSQL schemas of its own, with its own SMTP sink; yields (urls, process).
     Stopped with Ctrl-C (SIGINT) at the end if a test did not do so itself. With `proxies` (a list to
-    fill), a RecordingProxy stands in front of every service and the gateway."""
+    fill), a RecordingProxy stands in front of every service and the gateway. `leaf_links`: see
+    write_federation."""
     listen = {} if proxies is not None else None
     urls = write_federation(workdir / "federation.toml", partners, services=services, listen=listen,
-                            hub=topology == "hub")
+                            hub=topology == "hub", leaf_links=leaf_links)
     for name, port in (listen or {}).items():
         proxies.append(RecordingProxy(name, port_of(urls[name]), port))
     env = {**os.environ, "SAMEN030_FEDERATION": str(workdir / "federation.toml"), "SAMEN030_VAR": str(workdir / "var"),

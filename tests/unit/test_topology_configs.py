@@ -131,3 +131,26 @@ def test_no_partner_is_called_like_the_hubs_domain(tmp_path):
 
 def test_render_quotes_subjects_so_nats_server_takes_them_literally():
     assert render({"a": "$JS.API.>"}) == 'a: "$JS.API.>"\n'
+
+
+def test_run_puts_a_leafs_link_through_the_hub_urls_the_federation_file_gives_it_and_only_those(tmp_path):
+    """`samen030 run --topology hub`: a leaf with `hub = [...]` in `[hub] leaves` dials only those (a proxy
+    a test can cut), not the hub servers' leaf ports it would learn; the other leaves dial all three."""
+    from samen030.hubfed import LocalHub
+    from tests.federation import write_federation
+    write_federation(tmp_path / "federation.toml", PARTNERS, hub=True)
+    from samen030.kernel.config import load_federation
+    federation = load_federation(tmp_path / "federation.toml")
+    servers = [{"client": 14251 + n, "cluster": 16251 + n, "leaf": 17251 + n, "monitor": 18251 + n} for n in range(3)]
+    plan = {"servers": servers, "leaves": {K: {"client": 14301, "monitor": 15301, "hub": ["127.0.0.1:17300"]},
+                                           Z: {"client": 14302, "monitor": 15302}}}
+    hub = LocalHub(federation, tmp_path / "nats", plan)
+    hub.write_configs()
+    remotes = {p: parsed(hub.leaf(p).config.read_text())["leafnodes"]["remotes"] for p in PARTNERS}
+    assert [(r["urls"][0].rsplit("@", 1)[1], len(r["urls"]), r.get("ignore_discovered_servers")) for r in remotes[K]] \
+        == [("127.0.0.1:17300", 1, True)]
+    assert [[u.rsplit("@", 1)[1] for u in r["urls"]] for r in remotes[Z]] \
+        == [["127.0.0.1:17251", "127.0.0.1:17252", "127.0.0.1:17253"]] and "ignore_discovered_servers" not in remotes[Z][0]
+    nats_server_accepts(tmp_path, hub.leaf(K).config.read_text())
+    with pytest.raises(ConfigError):
+        LocalHub(federation, tmp_path / "nats", {**plan, "leaves": {K: {"client": 1, "monitor": 2, "hub": "x:1"}}})
