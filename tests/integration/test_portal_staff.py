@@ -16,6 +16,7 @@ from samen030.kernel.config import load_federation
 from samen030.portal.app import create_app
 from tests.conftest import auth
 from tests.live import City
+from tests.integration.test_portal_pages import EXTERNAL
 from tests.integration.test_requests_api import OFFER, QUESTION
 
 A, B = "wijkinformatiepunt", "powerbypeers"
@@ -91,6 +92,14 @@ def test_a_coordinator_logs_in_at_their_own_partner_and_sees_their_inbox(city):
     for words in ("Ik zoek hulp met formulieren van de gemeente.", "Nieuw", "Lichte zorg en gezondheid",
                   "Kanaleneiland-Noord", "aan de balie", "Samira Bakkali", "binnengekomen", "niet doorverwezen"):
         assert words in html, words
+    for path in ("/medewerkers/inloggen", "/medewerkers/", f"/medewerkers/hulpvragen/{asked['id']}",
+                 f"/medewerkers/hulpvragen/{uuid.uuid4()}"):
+        response = client.get(path)
+        assert "unsafe-inline" not in response.headers["Content-Security-Policy"], path
+        assert response.headers["Cache-Control"] == "no-store", path  # a request's page is not kept by the browser
+        page = text(response)
+        assert "<script" not in page and " style=" not in page and "<style" not in page, path
+        assert not EXTERNAL.search(page), path
 
 
 def test_a_wrong_password_an_unknown_partner_and_a_volunteer_are_refused_in_plain_dutch(city):
