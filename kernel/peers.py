@@ -81,9 +81,21 @@ def send_public(url: str, what: str, json: dict) -> dict | None:
     return _request("POST", url, what, {}, json, None)
 
 
-def _request(method: str, url: str, what: str, headers: dict, json: dict | None, params: dict | None) -> dict | None:
+def as_user(method: str, url: str, what: str, token: str | None, json: dict | None = None, params: dict | None = None,
+            seconds: float | None = None) -> dict | None:
+    """A call on behalf of a person (the shared portal's coordinator), with the token their own partner's
+    members service gave them at login (None: a login itself). The answer as `answer_of` gives it."""
+    headers = {"Authorization": f"Bearer {token}"} if token else {}
+    return _request(method, url, what, headers, json, params, seconds)
+
+
+def _request(method: str, url: str, what: str, headers: dict, json: dict | None, params: dict | None,
+             seconds: float | None = None) -> dict | None:
+    """Within DEADLINE and TIMEOUT, or within `seconds` (a longer read timeout to match) when given."""
+    timeout = TIMEOUT if seconds is None else (TIMEOUT[0], max(TIMEOUT[1], seconds - TIMEOUT[0]))
     try:
-        response = request_within(DEADLINE, method, url, json=json, params=params, headers=headers, timeout=TIMEOUT)
+        response = request_within(DEADLINE if seconds is None else seconds, method, url, json=json, params=params,
+                                  headers=headers, timeout=timeout)
     except http.RequestException as exc:
         if never_arrived(exc):
             raise PeerUnavailable(f"{what} is niet bereikbaar (is not reachable): {type(exc).__name__}") from None

@@ -12,7 +12,7 @@ from flask_wtf.csrf import CSRFError, CSRFProtect
 from samen030.kernel.config import load_federation, var_dir
 from samen030.kernel.keys import write_private
 
-from . import i18n, residents
+from . import i18n, labels, residents, staff
 
 CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; font-src 'self'; "
        "connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'; object-src 'none'")
@@ -39,8 +39,11 @@ def create_app(federation=None, config: dict | None = None) -> Flask:
     CSRFProtect(app)
     app.jinja_env.globals.update(i18n.template_globals())
     app.jinja_env.filters["spoken"] = i18n.spoken_language
+    app.jinja_env.filters["shared_word"] = lambda code: labels.word(labels.SHARED, code)
     app.jinja_env.policies["ext.i18n.trimmed"] = True
+    app.jinja_env.globals.update(labels=labels, word=labels.word, moment=staff.moment, staff_partner=staff.partner_name)
     app.register_blueprint(residents.bp)
+    app.register_blueprint(staff.bp)
 
     @app.after_request
     def secure(response):

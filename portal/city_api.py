@@ -3,9 +3,11 @@ one offer, the partners and their freshness), a partner's directory for an offer
 partner's requests service for a resident's question. The portal keeps no database."""
 from flask import current_app
 
-from samen030.kernel.peers import PeerRefused, PeerUnavailable, answer_of, read_public, send_public
+from samen030.kernel.peers import PeerRefused, PeerUnavailable, answer_of, as_user, read_public, send_public
 
-__all__ = ["PeerRefused", "PeerUnavailable", "search", "offer", "offer_details", "partners", "ask", "offers_in"]
+__all__ = ["PeerRefused", "PeerUnavailable", "search", "offer", "offer_details", "partners", "ask", "offers_in",
+           "log_in", "staff_read"]
+STAFF_SECONDS = 6.0  # a login hashes a password, a read checks the account at the members service: more than 1.75 s
 
 
 def _federation():
@@ -54,3 +56,19 @@ def ask(partner: str, question: dict) -> dict:
     """The resident's question at the partner's requests service (its public web intake)."""
     base = _federation().partner(partner).url("requests")
     return send_public(f"{base}/public/questions", f"{_federation().partner(partner).name}", question)
+
+
+def log_in(partner: str, username: str, password: str) -> dict:
+    """A coordinator's token from their own partner's members service (`POST /login`); PeerRefused 401
+    for a wrong username or password or a disabled account (the service does not say which)."""
+    where = _federation().partner(partner)
+    return as_user("POST", f"{where.url('members')}/login", f"de ledenadministratie van {where.name}", None,
+                   json={"username": username, "password": password}, seconds=STAFF_SECONDS)
+
+
+def staff_read(partner: str, token: str, path: str, params: dict | None = None) -> dict | list | None:
+    """A read at the partner's own requests service with the coordinator's token: that service decides
+    what they may see (only its own partner's requests); None for a 404."""
+    where = _federation().partner(partner)
+    return as_user("GET", f"{where.url('requests')}{path}", f"de hulpvragen van {where.name}", token, params=params,
+                   seconds=STAFF_SECONDS)

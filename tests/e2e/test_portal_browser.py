@@ -1,7 +1,8 @@
 """The portal in a real Chromium (Debian's chromium + chromium-driver, driven by Selenium), on the whole
 local federation as `samen030 run` starts it, on SQLite and PostgreSQL. Journey 1 of the portal: a
 resident on a 375×667 phone screen searches "taalcafé" in Kanaleneiland, opens the offer and asks a
-question with one consent; it arrives at that partner as a `web` request with only that consent.
+question with one consent; it arrives at that partner as a `web` request with only that consent. Then
+that partner's coordinator logs in with their staff account, finds the question in the inbox and opens it.
 Every page visited is kept as a screenshot under var/screenshots/ (the path is printed)."""
 import os
 import re
@@ -28,6 +29,7 @@ from selenium.webdriver.common.action_chains import ActionChains  # noqa: E402
 from selenium.webdriver.common.by import By  # noqa: E402
 from selenium.webdriver.common.keys import Keys  # noqa: E402
 from selenium.common.exceptions import WebDriverException  # noqa: E402
+from selenium.webdriver.support.select import Select  # noqa: E402
 from selenium.webdriver.support.wait import WebDriverWait  # noqa: E402
 
 AXE_CORE = "4.14.1"  # npm axe-core (MPL-2.0), fetched once with `npm pack` into var/test-tools/
@@ -45,7 +47,7 @@ QUESTION = "Ik wil graag beter Nederlands leren praten. Mag ik dinsdag komen kij
 @pytest.fixture(scope="module", params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
 def federation(request, tmp_path_factory):
     workdir = tmp_path_factory.mktemp("portal")
-    with running_federation(request, workdir, PARTNERS, services=("directory", "requests")) as (urls, _proc):
+    with running_federation(request, workdir, PARTNERS, services=("directory", "requests", "members")) as (urls, _proc):
         yield urls, request.param
 
 
@@ -250,6 +252,53 @@ def test_journey_1_with_the_keyboard_only(city, phone):
 
 
 KEYBOARD_QUESTION = "Ik gebruik geen muis. Is het taalcafé ook op donderdag?"
+STAFF_PASSWORD = "taalcafe op dinsdag en donderdag"
+
+
+def test_a_coordinator_logs_in_and_finds_the_residents_question_in_the_inbox(city, phone):
+    """The start of journey 2: Krachtstation's coordinator logs in with the staff account at Krachtstation's
+    own members service, sees journey 1's question among the new ones, opens it, and logs out."""
+    urls, browser = city, phone.driver
+    if not web_requests(urls, "krachtstation", QUESTION):  # journey 1 not run in this session (-k)
+        asked = requests.post(f"{urls['krachtstation requests']}/public/questions", timeout=5, json={
+            "category": "informatie", "buurt": "BU03440832", "question": QUESTION, "name": "Fatima",
+            "email": "fatima@example.nl", "consents": ["contact_email"]})
+        assert asked.status_code == 201, asked.text
+    made = requests.post(f"{urls['krachtstation members']}/accounts", headers=coordinator("krachtstation"), timeout=5,
+                         json={"username": "coordinator@krachtstation.example", "password": STAFF_PASSWORD,
+                               "role": "coordinator", "display_name": "Coördinator Krachtstation"})
+    assert made.status_code == 201, made.text
+
+    browser.get(f"{urls['portal']}/medewerkers/")
+    assert "Log in om deze pagina te zien" in phone.text()
+    phone.shot("staff-login")
+    Select(browser.find_element(By.ID, "organisatie")).select_by_visible_text(
+        "Krachtstation Kanaleneiland + Stichting Werken door de Wijk")
+    browser.find_element(By.ID, "gebruikersnaam").send_keys("coordinator@krachtstation.example")
+    browser.find_element(By.ID, "wachtwoord").send_keys("niet mijn wachtwoord")
+    phone.follow(By.CSS_SELECTOR, "main form button[type=submit]")
+    assert "wachtwoord klopt niet" in phone.text()
+    phone.shot("staff-login-wrong")
+    browser.find_element(By.ID, "wachtwoord").send_keys(STAFF_PASSWORD)
+    phone.follow(By.CSS_SELECTOR, "main form button[type=submit]")
+
+    assert "Hulpvragen van Krachtstation Kanaleneiland" in phone.text()
+    assert browser.execute_script("return document.cookie") == ""  # the session (and its token) is HttpOnly
+    new = browser.find_element(By.ID, "new").find_element(By.XPATH, "..").text
+    assert QUESTION[:60] in new
+    phone.shot("staff-inbox")
+    phone.follow(By.PARTIAL_LINK_TEXT, QUESTION[:40])
+
+    page = phone.text()
+    for words in (QUESTION, "Nieuw", "Informatie en advies", "Kanaleneiland-Noord", "via de website", "Fatima",
+                  "fatima@example.nl", "binnengekomen via de website"):
+        assert words in page, words
+    phone.shot("staff-request")
+    phone.follow(By.CSS_SELECTOR, "header form button[type=submit]")
+    assert "Je bent uitgelogd" in phone.text()
+    phone.shot("staff-logged-out")
+    browser.get(f"{urls['portal']}/medewerkers/")
+    assert QUESTION not in phone.text() and "Inloggen voor medewerkers" in phone.text()
 
 
 class Keyboard:
