@@ -11,7 +11,9 @@ from .search_index import FACETS, MAX_WORDS, search_words
 class FreshnessSchema(Schema):
     last_event_at = fields.DateTime(allow_none=True, metadata={"description": "the partner's last event applied"})
     reachable = fields.Boolean(metadata={"description": "the partner's services answer now"})
-    stale = fields.Boolean(metadata={"description": "served from the read model while the partner is down"})
+    link = fields.String(metadata={"description": "hub topology: `connected` or `down`, the partner's line to the hub"})
+    stale = fields.Boolean(metadata={"description": "served from the read model while the partner is down or its "
+                                                    "line to the hub is"})
 
 
 class CityOfferSchema(Schema):
@@ -90,3 +92,7 @@ class PartnerSchema(Schema):
     events_applied = fields.Integer()
     seconds_behind = fields.Float(allow_none=True, metadata={"description": "age of the newest data"})
     reachable = fields.Boolean(metadata={"description": "its services answer now (checked every few seconds)"})
+    link = fields.String(metadata={"description": "hub topology: `connected` or `down`, its leaf's line to the hub "
+                                                  "(checked with `reachable`); absent with one nats-server"})
+    stale = fields.Boolean(metadata={"description": "its newest data may be missing here: not reachable, or its "
+                                                   "line to the hub down"})

@@ -68,6 +68,7 @@ def deploy_hub(federation: Federation, nodes: list[str], out: Path, tls_dir: str
         hub_urls = ",".join(f"nats://{n}:{CLIENT}" for n in nodes)
         write_private(folder / "samen030.env", "\n".join([
             f"SAMEN030_TOPOLOGY={HUB}", f"SAMEN030_HUB_URL={hub_urls}",
+            f"SAMEN030_HUB_MONITOR_URLS={','.join(f'http://{n}:{MONITOR}' for n in nodes)}",
             f"SAMEN030_FEDERATION={ETC}/federation.toml", f"SAMEN030_VAR={STATE}",
             "DATABASE_URL=postgresql+psycopg://samen030@localhost/city",
             f"NATS_GATEWAY_URL={hub_urls.replace('nats://', f'nats://{GATEWAY_USER}:{hub[GATEWAY_USER]}@')}",

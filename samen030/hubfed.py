@@ -107,6 +107,10 @@ class LocalHub:
         """Every hub server's client URL, comma-separated (kernel/bus.connect takes them all)."""
         return ",".join(s.url for s in self.servers if s.role == "hub")
 
+    def monitor_urls(self) -> str:
+        """The hub servers' monitoring, comma-separated (SAMEN030_HUB_MONITOR_URLS: the gateway's link check)."""
+        return ",".join(f"http://127.0.0.1:{ports['monitor']}" for ports in self.hub_ports)
+
     def leaf(self, partner: str) -> NatsServerPart:
         return next(s for s in self.servers if s.partner == partner)
 

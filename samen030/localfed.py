@@ -49,7 +49,8 @@ def run_local_federation(load_demo_data: bool = True, metrics_port: int = 0, top
             hub = start_hub(federation, var, supervisor)
             nats_monitor = f"http://127.0.0.1:{hub.servers[0].monitor_port}"
             node_env = {p: {"NATS_URL": hub.leaf_url(p), "SAMEN030_TOPOLOGY": HUB} for p in federation.partners}
-            city_env = {"SAMEN030_TOPOLOGY": HUB, "SAMEN030_HUB_URL": hub.hub_url()}
+            city_env = {"SAMEN030_TOPOLOGY": HUB, "SAMEN030_HUB_URL": hub.hub_url(),
+                        "SAMEN030_HUB_MONITOR_URLS": hub.monitor_urls()}
             _say(f"3 hub nats-servers and {len(federation.partners)} leaves ready ({time.monotonic() - began:.1f} s; "
                  f"{var / 'nats' / 'servers.json'})")
         elif "NATS_URL" not in os.environ:

@@ -7,6 +7,7 @@ size. In the `single` topology: each partner's stream on the one server."""
 import asyncio
 
 from samen030.kernel.bus import connect
+from samen030.kernel.leaf_links import leaves_seen
 from samen030.kernel.topology import HUB, reading
 
 LINK_SILENT_AFTER = 5.0  # seconds without a heartbeat of the leaf's sourcing consumer: the link is down
@@ -79,15 +80,7 @@ def connected_leaves(monitor_urls: list[str]) -> set[str]:
     """The partners whose leaf is connected to one of the hub servers (their monitoring at `monitor_urls`).
     By the leaf's server name (`leaf-<partner>`, which its own configuration sets: a partner naming its
     leaf like another's can at worst cause a needless nudge)."""
-    import requests as http
-    found = set()
-    for url in monitor_urls:
-        try:
-            leafz = http.get(f"{url}/leafz", timeout=2).json()
-        except (http.RequestException, ValueError):
-            continue
-        found |= {leaf["name"][len("leaf-"):] for leaf in leafz.get("leafs") or [] if leaf.get("name", "").startswith("leaf-")}
-    return found
+    return leaves_seen(monitor_urls) or set()
 
 
 async def nudge_stalled(js, partners: list[str], leaves_up: set[str], nudged_at: dict[str, float],

@@ -1,7 +1,6 @@
 """Fixtures shared by the suite: a real nats-server, real databases (SQLite always, PostgreSQL when
 SAMEN030_TEST_POSTGRES_URL is set or a Docker engine can start one), and partner apps."""
 import os
-import shutil
 import signal
 import subprocess
 import tempfile
@@ -182,5 +181,5 @@ def auth_header():
 
 def pytest_report_header(config):
     pg = _postgres_url() or ("via testcontainers" if _docker_available() else "not configured: skipped")
-    return [f"nats-server: {os.environ.get('NATS_URL') or shutil.which('nats-server') or nats_server_binary()}",
+    return [f"nats-server: {os.environ.get('NATS_URL') or nats_server_binary()}",
             f"PostgreSQL: {pg}"]

@@ -7,6 +7,7 @@ from sqlalchemy import select
 
 from samen030.kernel.web import service_db
 
+from ..freshness import DOWN
 from ..readmodel import partner_status
 from ..schemas import PartnerSchema
 
@@ -23,7 +24,8 @@ class Partners(MethodView):
         with service_db().connect() as conn:
             status = {row.partner: row for row in conn.execute(select(partner_status))}
         now = datetime.now(timezone.utc)
-        reachable = current_app.extensions["samen030.health"].current()
+        health = current_app.extensions["samen030.health"]
+        reachable, links = health.current(), health.links
         result = []
         for partner in federation.partners.values():
             seen = status.get(partner.id)
@@ -33,6 +35,8 @@ class Partners(MethodView):
                 "events_applied": seen.events_applied if seen else 0,
                 "seconds_behind": (now - _utc(seen.last_event_at)).total_seconds() if seen else None,
                 "reachable": reachable.get(partner.id, False),
+                **({"link": links[partner.id]} if partner.id in links else {}),
+                "stale": not reachable.get(partner.id, False) or links.get(partner.id) == DOWN,
             })
         return result
 

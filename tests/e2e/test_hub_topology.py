@@ -67,6 +67,10 @@ def at_gateway(urls, offers: list[dict]) -> bool:
     return all(seen.get(o["id"]) == o["partner"] for o in offers)
 
 
+def gateway_partners(urls) -> list[dict]:
+    return requests.get(f"{urls['gateway']}/api/v1/partners", timeout=10).json()
+
+
 def servers(workdir) -> list[dict]:
     return json.loads((workdir / "var" / "nats" / "servers.json").read_text())
 
@@ -112,6 +116,9 @@ def test_the_hub_topology_runs_and_offers_reach_the_gateway(federation):
     rows = {line.split()[0]: line.split() for line in shown.stdout.splitlines()[1:]}
     assert {p: rows[p][1] for p in PARTNERS} == {p: "connected" for p in PARTNERS}, shown.stdout
     assert rows["krachtstation"][-1] == "1" and rows["krachtstation"][2] == "0"  # one event, no lag
+    # and the gateway says so with each partner's freshness: link connected, not stale
+    eventually(lambda: sorted((p["id"], p["link"], p["stale"]) for p in gateway_partners(urls))
+               == [(p, "connected", False) for p in sorted(PARTNERS)], timeout=30)
 
 
 def test_a_partners_leaf_killed_comes_back_and_its_writes_arrive(federation):
@@ -138,7 +145,8 @@ def test_2000_writes_while_a_hub_server_a_link_and_a_leaf_fail_reach_the_gateway
     offer id, and per partner: events at its leaf = events in the hub copy, none twice by Nats-Msg-Id
     = events the gateway applied = its offers there); krachtstation answered 201 during the cut; every
     read of the gateway answered 200, and during the cut it showed krachtstation's data going stale
-    (its last event applied no longer moving, `seconds_behind` growing) while krachtstation kept writing.
+    (its link `down` and `stale`, its last event applied no longer moving, `seconds_behind` growing)
+    while krachtstation kept writing; afterwards every link is `connected` again.
     Prints the catch-up time after the link returned."""
     import asyncio
 
@@ -276,6 +284,9 @@ def test_2000_writes_while_a_hub_server_a_link_and_a_leaf_fail_reach_the_gateway
     behind = in_cut[-1][CUT]["seconds_behind"]
     assert behind >= CUT_SECONDS / 2 - 1, behind  # its newest data at the gateway: from before the cut
     assert in_cut[-1][CUT]["reachable"]  # its services answer: stale because of the link, not the node
+    assert (in_cut[-1][CUT]["link"], in_cut[-1][CUT]["stale"]) == ("down", True), in_cut[-1][CUT]
+    assert (in_cut[-1][KILLED_LEAF]["link"], in_cut[-1][KILLED_LEAF]["stale"]) == ("connected", False)
+    eventually(lambda: all((p["link"], p["stale"]) == ("connected", False) for p in gateway_partners(urls)), timeout=30)
 
     # exactly once along the way: per partner, its leaf's stream = its hub copy (none twice by
     # Nats-Msg-Id) = the events the gateway applied = its offers at the gateway (one event per offer)
