@@ -51,6 +51,7 @@ EN = {
     "Gegevens van %(age)s geleden": "Data from %(age)s ago",
     "Nog geen gegevens van deze organisatie": "No data from this organisation yet",
     "de organisatie is nu niet bereikbaar; dit kan verouderd zijn": "the organisation cannot be reached now; this may be out of date",
+    "nieuwe gegevens van deze organisatie komen nu niet door; dit kan verouderd zijn": "new data from this organisation is not coming through now; this may be out of date",
     "Waar zoek je hulp bij?": "What do you need help with?",
     "Bijvoorbeeld: taalcafé, formulieren, eenzaam": "For example: language café, forms, lonely",
     "In welke wijk of buurt?": "In which district or neighbourhood?",

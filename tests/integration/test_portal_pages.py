@@ -237,3 +237,15 @@ def test_only_partners_that_take_questions_are_offered(sent, tmp_path):
     assert client.post("/vraag", data=answers).status_code == 400 and not sent
     assert client.post("/vraag", data={**answers, "organisatie": ""}).status_code == 303
     assert sent[-1][0] == "krachtstation"  # no samen030 here, and zorgbelang takes no questions
+
+
+@pytest.mark.parametrize("freshness, says, not_said", [
+    ({**FRESH, "reachable": False, "stale": True}, "nu niet bereikbaar", "komen nu niet door"),
+    ({**FRESH, "link": "down", "stale": True}, "komen nu niet door", "nu niet bereikbaar"),
+    ({**FRESH, "link": "connected"}, None, "verouderd"),
+])
+def test_results_say_why_a_partners_data_may_be_out_of_date(client, monkeypatch, freshness, says, not_said):
+    monkeypatch.setitem(OFFER, "freshness", freshness)
+    html = client.get("/aanbod?q=taalcaf%C3%A9").get_data(as_text=True)
+    assert "Taalcafé Kanaleneiland" in html and not_said not in html
+    assert says is None or says in html
