@@ -164,8 +164,15 @@ def test_the_portal_is_served_and_its_url_printed_first(federation):
 
 def test_ctrl_c_stops_everything(federation):
     urls, proc, workdir = federation
+    import subprocess
     proc.send_signal(signal.SIGINT)
-    assert proc.wait(timeout=30) == 0, (workdir / "run.log").read_text()[-2000:]
+    try:
+        assert proc.wait(timeout=30) == 0, (workdir / "run.log").read_text()[-2000:]
+    except subprocess.TimeoutExpired:  # say which part held it up: the end of each part's log
+        tails = {log.name: log.read_text(errors="replace").splitlines()[-5:]
+                 for log in sorted((workdir / "var").rglob("*.log"))}
+        pytest.fail(f"samen030 run still running 30 s after Ctrl-C; run.log: "
+                    f"{(workdir / 'run.log').read_text()[-1500:]}\nparts: {json.dumps(tails, indent=1)}")
     for url in (urls["gateway"], urls["portal"], urls["krachtstation"]):
         with pytest.raises(requests.ConnectionError):
             requests.get(f"{url}/health", timeout=1)
