@@ -42,7 +42,8 @@ def run_local_federation(load_demo_data: bool = True, metrics_port: int = 0, top
         keys.create(partner)
     ensure_webhook_secrets(federation.partners)  # each partner its own, for the notifier to sign its webhooks
     supervisor = Supervisor(var / "logs", start_seconds())
-    signal.signal(signal.SIGTERM, _interrupt)
+    for sig in (signal.SIGTERM, signal.SIGINT):  # SIGINT too: a shell's background job starts with it ignored
+        signal.signal(sig, _interrupt)
     nats_monitor, hub, node_env, city_env = None, None, {}, {}
     try:
         if topology == HUB:

@@ -79,7 +79,7 @@ def running_federation(request, workdir: Path, partners: list[str] | None = None
     urls["metrics"] = f"http://127.0.0.1:{free_port()}/metrics"  # the parts and the nats-server
     proc = subprocess.Popen([sys.executable, "-m", "samen030", "run", "--no-demo", "--topology", topology, "--metrics-port",
                              urls["metrics"].split(":")[2].split("/")[0]], env=env, stdout=log,
-                            stderr=subprocess.STDOUT, start_new_session=True)
+                            stderr=subprocess.STDOUT, start_new_session=True, preexec_fn=_as_a_background_job)
     try:
         eventually(lambda: proc.poll() is not None or "federation is running" in (workdir / "run.log").read_text(),
                    timeout=120)
@@ -108,6 +108,12 @@ def drop_schemas(url: str, prefix: str) -> None:
             conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
     engine.dispose()
 
+
+
+def _as_a_background_job() -> None:
+    """Start `samen030 run` as a shell's background job (`make run &`, CI) starts: with SIGINT ignored,
+    which a program keeps unless it handles SIGINT itself — Ctrl-C must still stop it (the tests' SIGINT)."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 class Processes:
     """Child processes of one test, each with a log file; all are stopped at the end."""
