@@ -10,6 +10,7 @@ from samen030.gateway.schemas import CityOfferSchema
 from samen030.kernel.config import Federation, Partner
 from samen030.kernel.events import new_event
 from samen030.kernel.natsserver import free_port
+from tests.raw_http import raw_server, trickling
 
 
 def offer_event(partner, buurt="BU03440832", wijk="WK034408", category="informatie", name="Aanbod",
@@ -153,65 +154,16 @@ def test_a_partner_that_trickles_its_health_holds_up_no_search(monkeypatch):
 
 def trickling_partner(every: float = 0.3):
     """A partner's node that sends its status line, then a header a byte every `every` seconds."""
-    import socket
-    import threading
-    server = socket.socket()
-    server.bind(("127.0.0.1", 0))
-    server.listen(8)
-
-    def serve():
-        while True:
-            try:
-                conn, _ = server.accept()
-            except OSError:
-                return
-            threading.Thread(target=trickle, args=(conn,), daemon=True).start()
-
-    def trickle(conn):
-        with conn:
-            try:
-                conn.recv(65536)
-                conn.sendall(b"HTTP/1.1 200 OK\r\nX-Slow: ")
-                for _ in range(30):
-                    conn.sendall(b"a")
-                    time.sleep(every)
-            except OSError:
-                pass
-    threading.Thread(target=serve, daemon=True).start()
-    return server, f"http://127.0.0.1:{server.getsockname()[1]}"
+    return raw_server(trickling(every=every))
 
 
 def test_a_partner_that_trickles_its_answer_is_a_503_within_two_seconds(databases, monkeypatch, auth_header):
     """Read timeouts bound each wait for a byte, not the answer: a partner whose node sends its status
     line and then a header a byte every half second (overloaded, or on purpose) held the gateway's thread
     for as long as it went on — a few such writes, and the gateway's threads are all gone, reads too."""
-    import socket
-    import threading
-    server = socket.socket()
-    server.bind(("127.0.0.1", 0))
-    server.listen(8)
-
-    def serve():
-        while True:
-            try:
-                conn, _ = server.accept()
-            except OSError:
-                return
-            threading.Thread(target=trickle, args=(conn,), daemon=True).start()
-
-    def trickle(conn):
-        with conn:
-            try:
-                conn.recv(65536)
-                conn.sendall(b"HTTP/1.1 201 Created\r\nX-Slow: ")
-                for _ in range(20):
-                    conn.sendall(b"a")
-                    time.sleep(0.5)
-            except OSError:
-                pass
-    threading.Thread(target=serve, daemon=True).start()
+    server, url = raw_server(trickling(b"201 Created", every=0.5, times=20))
     federation = Federation("http://127.0.0.1:8080", "nats://127.0.0.1:4250", {"krachtstation": Partner(
-        "krachtstation", "Krachtstation", {"directory": f"http://127.0.0.1:{server.getsockname()[1]}"})}, source=None)
+        "krachtstation", "Krachtstation", {"directory": url})}, source=None)
     if schema := databases.schema("city", "gateway"):
         monkeypatch.setenv("DATABASE_SCHEMA", schema)
     app = create_app(databases.url("city", "gateway"), federation, {"TESTING": True})

@@ -8,6 +8,7 @@ import time
 import pytest
 
 from samen030.kernel.published_keys import FETCH_SECONDS, KeysUnavailable, PublishedKeys
+from tests.raw_http import raw_server
 
 
 @pytest.fixture
@@ -53,24 +54,8 @@ def test_keys_are_published_over_https_unless_on_this_machine():
 
 def _serving(answer):
     """A partner's node whose key document is `answer(connection)` (raw HTTP), on a port of this machine."""
-    server = socket.socket()
-    server.bind(("127.0.0.1", 0))
-    server.listen(8)
-
-    def serve():
-        while True:
-            try:
-                conn, _ = server.accept()
-            except OSError:
-                return
-            with conn:
-                try:
-                    conn.recv(65536)
-                    answer(conn)
-                except OSError:
-                    pass
-    threading.Thread(target=serve, daemon=True).start()
-    return server, f"http://127.0.0.1:{server.getsockname()[1]}/.well-known/jwks.json"
+    server, url = raw_server(answer)
+    return server, f"{url}/.well-known/jwks.json"
 
 
 @pytest.mark.parametrize("document", [b"[]", b"null", b'"keys"', b"42"])

@@ -59,33 +59,17 @@ def test_a_webhook_that_trickles_its_answer_is_given_up_on_at_its_timeout(keys, 
     """The sender sends a batch together and claims the next when all are done: a partner's webhook that
     answers a byte at a time (each within the read timeout) held every partner's notifications for as
     long as it went on. The whole answer comes within the webhook's timeout, or the attempt failed."""
-    import socket
-    import threading
     import time
 
     import requests
 
     from samen030.notifier import webhooks
-    server = socket.socket()
-    server.bind(("127.0.0.1", 0))
-    server.listen(8)
-
-    def trickle():
-        conn, _ = server.accept()
-        with conn:
-            try:
-                conn.recv(65536)
-                conn.sendall(b"HTTP/1.1 200 OK\r\nX-Slow: ")
-                for _ in range(30):
-                    conn.sendall(b"a")
-                    time.sleep(0.2)
-            except OSError:
-                pass
-    threading.Thread(target=trickle, daemon=True).start()
+    from tests.raw_http import raw_server, trickling
+    server, url = raw_server(trickling(every=0.2))
     monkeypatch.setenv("SAMEN030_ZORGBELANG_WEBHOOK_SECRET", "its-own")
     monkeypatch.setattr(webhooks, "TIMEOUT", 1.0)
     delivery = {"id": "d1", "event_id": "e1", "partner": "zorgbelang", "body": "{}",
-                "recipient": f"http://127.0.0.1:{server.getsockname()[1]}/hook"}
+                "recipient": f"{url}/hook"}
     began = time.monotonic()
     try:
         with pytest.raises(requests.RequestException):
