@@ -48,12 +48,12 @@ class PartnerHealth:
 
     def check_all(self) -> None:
         partners = list(self.federation.partners.values())
-        with ThreadPoolExecutor(max(1, len(partners))) as pool:
-            answers = pool.map(_answers, partners)
+        with ThreadPoolExecutor(max(1, len(partners)) + 1) as pool:  # the links beside the partners, not after
+            links = pool.submit(leaves_seen, self.monitors, 2 * CHECK_TIMEOUT) if self.monitors else None
+            answers = list(pool.map(_answers, partners))
+            leaves = links.result() if links else None
         self.reachable = {p.id: ok for p, ok in zip(partners, answers)}
-        if self.monitors:
-            leaves = leaves_seen(self.monitors, seconds=2 * CHECK_TIMEOUT)
-            self.links = {} if leaves is None else {p.id: CONNECTED if p.id in leaves else DOWN for p in partners}
+        self.links = {} if leaves is None else {p.id: CONNECTED if p.id in leaves else DOWN for p in partners}
 
     def _keep_checking(self) -> None:
         while True:
