@@ -131,11 +131,14 @@ async def _unless_stopped(stop: asyncio.Event, client, connecting):
     attempt, stopped = asyncio.ensure_future(connecting), asyncio.ensure_future(stop.wait())
     await asyncio.wait({attempt, stopped}, return_when=asyncio.FIRST_COMPLETED)
     stopped.cancel()
-    if not attempt.done():
+    while not attempt.done():  # a cancel can be lost inside nats-py (asyncio.wait_for in 3.11): cancel again
         attempt.cancel()
-        await asyncio.gather(attempt, return_exceptions=True)
+        await asyncio.wait({attempt}, timeout=0.5)
     if attempt.cancelled() or attempt.exception() is not None:
-        return None if stop.is_set() else attempt.result()
+        if stop.is_set():
+            await client.close()  # whatever the lost cancel left half-open
+            return None
+        return attempt.result()
     if stop.is_set():
         await client.close()
         return None
