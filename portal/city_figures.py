@@ -144,9 +144,8 @@ def _status(found: dict, partners: dict) -> list[dict]:
     rows = []
     for partner_id in partners:
         seen = found.get(partner_id) or {}
-        last = seen.get("last_event_at")
-        age = now - datetime.fromisoformat(last).replace(tzinfo=datetime.fromisoformat(last).tzinfo or timezone.utc) \
-            if last else None
+        last = seen.get("last_event_at") and datetime.fromisoformat(seen["last_event_at"])
+        age = now - (last if last.tzinfo else last.replace(tzinfo=timezone.utc)) if last else None
         rows.append({"id": partner_id, "name": seen.get("name") or partners[partner_id].name,
                      "reachable": bool(seen.get("reachable")), "stale": bool(seen.get("stale", True)),
                      "age": age, "events": seen.get("events_applied", 0), "link": seen.get("link")})
