@@ -61,6 +61,10 @@ time used by processes the benchmark did not start is printed, with a warning ab
    the same way with 2,000 such events. Target: ≥ 3,000 events/s on SQLite.
 13–14. The hub topology (bench/hubsourcing.py): propagation through leaf → hub sourcing beside one
    nats-server, p50/p99; the hub's catch-up after a 10,000-event outage of a partner's link. No target.
+15–16. The shared web portal (bench/portal.py): the residents' search page over 10,000 offers (figure 4's
+   read model, built again), server time in-process with the gateway in-process as `samen030 city` runs
+   it, p50/p95 beside the gateway's /api/v1/search JSON for the same query (ratio = times as long); the
+   bytes of CSS + JS a first visit to / loads, beside the HTML's own. No target.
 """
 import asyncio
 import logging
@@ -80,6 +84,7 @@ import importspeed
 import propagation
 import relaythroughput
 import intake
+import portal
 import requestfigures
 import search
 import smallnode
@@ -282,6 +287,29 @@ def _reads(reads: dict) -> str:
     return f"{p99}, {reads['ok']:,} ok, {reads['errors']} errors"
 
 
+def run_portal(workdir: Path) -> dict:
+    log(f"[15–16] the portal: the search page over {citysearch.OFFERS:,} offers in-process (figure 4's read model, "
+        f"built again) beside the gateway's JSON, {portal.CALLS} calls each; the bytes of a first visit to / …")
+    pages = portal.measure(workdir)
+    visit = pages["first_visit"]
+    log("      matching: " + ", ".join(f"{name} {r['matches']:,}" for name, r in pages["searches"].items())
+        + f"; first visit: {', '.join(visit['assets'])}")
+    return pages
+
+
+def portal_rows(p: dict) -> list[Row]:
+    rows = []
+    for name, r in p["searches"].items():
+        ours, json = r["portal"], r["gateway"]
+        rows += [Row(f"portal search page, {p['offers']:,} offers, {name}: p95", f"{ours['p95_ms']:.1f} ms",
+                     f"{json['p95_ms']:.1f} ms", ours["p95_ms"] / json["p95_ms"]),
+                 Row("  p50", f"{ours['p50_ms']:.1f} ms", f"{json['p50_ms']:.1f} ms", ours["p50_ms"] / json["p50_ms"])]
+    v = p["first_visit"]
+    return rows + [Row("portal first visit to /: CSS + JS", f"{v['css_bytes'] + v['js_bytes']:,} bytes "
+                       f"(JS {v['js_bytes']:,})", f"HTML {v['html_bytes']:,} bytes"),
+                   Row("  the same gzip-compressed", f"{v['assets_gzip']:,} bytes", f"HTML {v['html_gzip']:,} bytes")]
+
+
 def print_table(rows: list[Row]) -> None:
     cells = [["figure", "ours", "reference", "ratio", "target", "result"]]
     cells += [[r.figure, r.ours, r.reference, "—" if r.ratio is None else f"{r.ratio:.2f}", r.target,
@@ -330,6 +358,7 @@ def main() -> None:
             fed.stop("nats")  # figures 4 and 5 need no bus
             found_city, imported, floor = run_city_and_import(fed, Path(workdir))
             figures = run_request_figures(Path(workdir))
+            pages = run_portal(Path(workdir))
             taken_in = run_intake(fed)
             log("[8/14] tokens: verifying a coordinator's token in-process vs the one-secret HMAC token of before …")
             checked = tokens.measure()
@@ -348,11 +377,11 @@ def main() -> None:
     log("")
     print_table(propagation_rows(prop) + load_rows("search", found, search.SEARCHES) + relay_rows(relay) + load_rows("city search", found_city, citysearch.SEARCHES)
                 + import_rows(imported, floor) + figures_rows(figures) + intake_rows(taken_in) + token_rows(checked)
-                + node_rows(small) + catchup_rows(caught_up) + hub_rows(hub))
+                + node_rows(small) + catchup_rows(caught_up) + hub_rows(hub) + portal_rows(pages))
     log(f"\nsearch and city search reference: minimal Flask `return {{'ok': True}}`, same gunicorn setup "
         f"(2 sync workers), measured beside each; relay reference: raw nats-py publish_async;\nimport reference: "
         f"the same CSV rows by plain sqlite3 executemany (a floor);\nrequest figures reference: a plain count per wijk "
-        f"over the same 100,000 rows (ratio = times as long);\nintake reference: one-row psycopg insert of the same JSON, same gunicorn setup;\ntoken reference: the HMAC token of one federation secret that every service checked before (itsdangerous);\ncatch-up reference: the per-event apply path of before (bench/catchup.py OneByOne), fed the same way;\nhub topology reference: publish and consume on one nats-server\n(total {seconds:.0f} s; targets are "
+        f"over the same 100,000 rows (ratio = times as long);\nintake reference: one-row psycopg insert of the same JSON, same gunicorn setup;\ntoken reference: the HMAC token of one federation secret that every service checked before (itsdangerous);\ncatch-up reference: the per-event apply path of before (bench/catchup.py OneByOne), fed the same way;\nhub topology reference: publish and consume on one nats-server;\nportal search page reference: the gateway's /api/v1/search JSON for the query the page sends, in-process beside it\n(total {seconds:.0f} s; targets are "
         "reported, not asserted)")
 
 

@@ -72,3 +72,32 @@ def staff_read(partner: str, token: str, path: str, params: dict | None = None) 
     where = _federation().partner(partner)
     return as_user("GET", f"{where.url('requests')}{path}", f"de hulpvragen van {where.name}", token, params=params,
                    seconds=STAFF_SECONDS)
+
+
+# the city figures page (portal/city_figures.py): public aggregates of the gateway, no token needed
+def figures(params: dict) -> dict:
+    """Help-request figures per wijk, buurt, category and partner, and the referrals between partners."""
+    return _gateway("/api/v1/figures/requests", params)
+
+
+def figures_csv(params: dict) -> tuple[bytes, str]:
+    """The same figures as the gateway's CSV table, with the file name its Content-Disposition gives."""
+    from samen030.kernel.peers import DEADLINE, TIMEOUT, http, never_arrived, request_within
+    what, params = "de stadsgids (gateway)", {**params, "format": "csv"}
+    if (gateway := current_app.config.get("GATEWAY_APP")) is not None:
+        answer = gateway.test_client().get("/api/v1/figures/requests", query_string=params)
+        status, body, disposition = answer.status_code, answer.get_data(), answer.headers.get("Content-Disposition", "")
+        as_json = lambda: answer.get_json(silent=True)  # noqa: E731
+    else:
+        try:
+            answer = request_within(DEADLINE, "GET", f"{_federation().gateway_url}/api/v1/figures/requests",
+                                    params=params, timeout=TIMEOUT)
+        except http.RequestException as exc:
+            raise PeerUnavailable(f"{what} is niet bereikbaar (is not reachable): {type(exc).__name__}",
+                                  maybe_received=not never_arrived(exc)) from None
+        status, body, disposition = answer.status_code, answer.content, answer.headers.get("Content-Disposition", "")
+        as_json = answer.json
+    if status != 200:
+        answer_of(status, as_json, body[:200].decode("utf-8", "replace"), what)
+        raise PeerUnavailable(f"{what} gaf geen CSV (answered {status}).")
+    return body, disposition
