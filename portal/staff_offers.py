@@ -101,6 +101,8 @@ def edit(offer_id):
     found = _own_offer(offer_id)
     if found is None:
         return refusal(404)
+    if found["status"] == "defunct":
+        return _withdrawn(found)
     if request.method == "GET":
         return _form_page(OfferForm.from_offer(found), found)
     form = OfferForm.of(request.form)
@@ -108,7 +110,7 @@ def edit(offer_id):
         return _form_page(form, found, status=200 if request.form.get("actie") == "rij" else 400)
     try:
         city_api.directory_write(g.staff["partner"], g.staff["token"], "PATCH", f"/offers/{found['id']}",
-                                 {**form.fields(), "version": form.version})
+                                 {**_changed(found, form.fields()), "version": form.version})
     except city_api.PeerRefused as refused:
         if refused.status == 409:  # changed meanwhile: show the new version beside what they typed
             newer = _own_offer(offer_id)
@@ -138,6 +140,8 @@ def change_status(offer_id, action):
         if action != "intrekken":
             return redirect(url_for("staff_offers.offer", offer_id=found["id"]), 303)
         return render_template("staff/offer_withdraw.html", offer=found, partner=_partner())
+    if found["status"] == "defunct":
+        return _withdrawn(found)
     path, done = ACTIONS[action]
     try:
         version = int(request.form.get("versie", ""))
@@ -172,6 +176,27 @@ def _own_offer(offer_id: str) -> dict | None:
     if not found or found.get("partner") != g.staff["partner"] or found.get("id") != offer_id:
         return None
     return found
+
+
+def _withdrawn(found: dict):
+    """A withdrawn offer does not come back, nor change."""
+    return render_template("staff/offer.html", offer=_describe(found), partner=_partner(), days=labels.days, notice=None,
+                           error=_("Dit aanbod is ingetrokken: je kunt het niet meer wijzigen of openen.")), 409
+
+
+def _changed(found: dict, fields: dict) -> dict:
+    """Only the fields the coordinator changed, so that what the form does not show (the description of
+    an opening time, say) stays; a stale version is refused all the same."""
+    def comparable(key, value):
+        if key == "schedules":
+            return [(s["byday"], s["opens_at"], s["closes_at"]) for s in value or []]
+        return (value or None) if key in ("fees_description", "description") else value
+    changed = {key: value for key, value in fields.items() if comparable(key, value) != comparable(key, found.get(key))}
+    described = {comparable("schedules", [s])[0]: s.get("description") for s in found.get("schedules") or []}
+    for schedule in changed.get("schedules", []):  # an opening time kept as it was keeps its description
+        if description := described.get(comparable("schedules", [schedule])[0]):
+            schedule["description"] = description
+    return changed
 
 
 def _partner():

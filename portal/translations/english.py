@@ -277,6 +277,7 @@ EN = {
     'Dit aanbod is intussen gewijzigd': 'This offer was changed meanwhile',
     'Dit aanbod is intussen gewijzigd door iemand anders. Je wijzigingen zijn nog niet opgeslagen; wat je had ingevuld staat nog in het formulier. Kijk hieronder wat er nu is opgeslagen, pas aan wat nodig is en sla opnieuw op: dan komen jouw wijzigingen over de nieuwe versie heen.': 'Someone else changed this offer meanwhile. Your changes have not been saved yet; what you entered is still in the form. See below what is saved now, adjust what is needed and save again: your changes then go on top of the new version.',
     'Dit aanbod is intussen gewijzigd. Hieronder zie je hoe het nu is; kijk of je het nog steeds wilt en probeer het opnieuw.': 'This offer was changed meanwhile. Below you see how it is now; check whether you still want this and try again.',
+    'Dit aanbod is ingetrokken: je kunt het niet meer wijzigen of openen.': 'This offer has been withdrawn: you can no longer change or open it.',
     'Dit aanbod kun je niet zien': 'You cannot see this offer',
     'Geen aanbod': 'No offers',
     'Het aanbod van je organisatie is nu niet bereikbaar. Er is niets gewijzigd. Probeer het over een paar minuten opnieuw.': "Your organisation's offers cannot be reached now. Nothing was changed. Try again in a few minutes.",

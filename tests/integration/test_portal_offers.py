@@ -14,7 +14,7 @@ from tests.integration.test_portal_staff import city  # noqa: F401 (the fixture:
 
 SPREEKUUR = {"name": "Spreekuur formulieren", "description": "Hulp bij brieven en formulieren van de gemeente.",
              "category": "informatie", "buurt": "BU03440832", "languages": ["nl", "tr"],
-             "schedules": [{"byday": "MO,WE", "opens_at": "09:00", "closes_at": "11:30"}],
+             "schedules": [{"byday": "MO,WE", "opens_at": "09:00", "closes_at": "11:30", "description": "zonder afspraak"}],
              "contacts": [{"name": "Balie", "phone": "030 7654321"}]}
 
 
@@ -105,6 +105,7 @@ def test_a_change_is_saved_on_the_version_it_was_made_on(city):
     assert now["version"] == 2 and now["description"] == "Elke week hulp bij brieven."
     assert [s["byday"] for s in now["schedules"]] == ["MO,WE", "SA"]
     assert now["contacts"][0]["phone"] == "030 7654321"  # what the form does not show stays as it was
+    assert [s["description"] for s in now["schedules"]] == ["zonder afspraak", None]
     assert "Je wijzigingen in Spreekuur formulieren zijn opgeslagen" in text(client.get(saved.headers["Location"]))
 
 
@@ -164,6 +165,10 @@ def test_closing_for_a_while_reopening_and_withdrawing(city):
     page = text(client.get(withdrawn.headers["Location"]))
     assert "is ingetrokken" in page and "Wijzigen" not in page
     assert "Ingetrokken (1)" in text(client.get("/medewerkers/aanbod/"))
+    for path in ("wijzigen", "heropenen", "sluiten"):  # a withdrawn offer does not come back
+        answer = client.post(f"/medewerkers/aanbod/{mine['id']}/{path}", data={"csrf_token": token, "versie": "4"})
+        assert answer.status_code == 409 and "je kunt het niet meer wijzigen of openen" in text(answer), path
+    assert stored(city, A, mine["id"])["status"] == "defunct" and stored(city, A, mine["id"])["version"] == 4
 
 
 def test_bad_input_gets_dutch_field_errors_and_keeps_what_was_typed(city):
