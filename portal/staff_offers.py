@@ -25,7 +25,8 @@ STATUSES = {"active": lazy_gettext("Open"), "temporarily closed": lazy_gettext("
 SECTIONS = (("active", lazy_gettext("Open")), ("temporarily closed", lazy_gettext("Tijdelijk gesloten")),
             ("defunct", lazy_gettext("Ingetrokken")))
 ACTIONS = {  # path in the portal → (the directory's action, what the page says after)
-    "sluiten": ("close-temporarily", lazy_gettext("%(name)s is tijdelijk gesloten. Bewoners zien het niet meer als open aanbod.")),
+    "sluiten": ("close-temporarily",
+                lazy_gettext("%(name)s is tijdelijk gesloten. Bewoners zien het niet meer als open aanbod.")),
     "heropenen": ("reopen", lazy_gettext("%(name)s is weer open.")),
     "intrekken": ("withdraw", lazy_gettext("%(name)s is ingetrokken.")),
 }

@@ -6,7 +6,7 @@ Kanaleneiland no longer finds it open. At the end it is opened again, so that th
 federation) still find it. Every page visited is kept as a screenshot under var/screenshots/."""
 import requests
 
-from tests.browser import By, coordinator, log_in, needs_a_browser, staff_account
+from tests.browser import By, Select, coordinator, log_in, needs_a_browser, staff_account
 from tests.federation import eventually
 
 pytestmark = needs_a_browser
@@ -57,8 +57,9 @@ def test_journey_3_a_coordinator_changes_the_taalcafe_meanwhile_changed_and_clos
         description.send_keys(MINE)
         phone.shot("offer-edit")
         current = taalcafe(urls)  # a colleague changes it meanwhile, through the directory's API
-        changed = requests.patch(f"{urls['krachtstation directory']}/offers/{offer['id']}", headers=coordinator("krachtstation"),
-                                 json={"version": current["version"], "description": COLLEAGUE}, timeout=5)
+        changed = requests.patch(f"{urls['krachtstation directory']}/offers/{offer['id']}",
+                                 headers=coordinator("krachtstation"), timeout=5,
+                                 json={"version": current["version"], "description": COLLEAGUE})
         assert changed.status_code == 200, changed.text
         button(phone, "Opslaan")
 
@@ -106,3 +107,43 @@ def test_journey_3_a_coordinator_changes_the_taalcafe_meanwhile_changed_and_clos
                            json={"version": now["version"], "status": "active", "description": offer["description"]},
                            timeout=5).raise_for_status()
         eventually(lambda: found_by_residents(urls, offer["id"]), timeout=30)
+
+
+def test_a_coordinator_adds_an_offer_after_a_field_error_and_withdraws_it(city, phone):
+    """The form's errors and the withdrawal's question, as a coordinator sees them (and axe checks them)."""
+    urls, browser = city, phone.driver
+    username = "klussen@krachtstation.example"  # its own: staff_account refuses a name made before (422)
+    staff_account(urls, "krachtstation", username, PASSWORD)
+    log_in(phone, urls, KRACHTSTATION, username, PASSWORD)
+    browser.get(f"{urls['portal']}/medewerkers/aanbod/nieuw")
+    phone.shot("offer-new")
+    browser.find_element(By.ID, "beschrijving").send_keys("Samen klussen in de buurt. Bel 06 12345678.")
+    browser.find_element(By.ID, "open-0").send_keys("19:00")
+    button(phone, "Opslaan")
+
+    page = phone.text()
+    for message in ("Vul de naam van het aanbod in.", "Zet hier geen e-mailadres of telefoonnummer",
+                    "Kies een onderwerp uit de lijst.", "Kies de buurt uit de lijst.", "Kies op welke dagen het open is."):
+        assert message in page, message
+    assert browser.find_element(By.ID, "open-0").get_attribute("value") == "19:00"  # kept
+    phone.shot("offer-new-errors")
+    browser.find_element(By.ID, "naam").send_keys("Klusgroep Kanaleneiland")
+    description = browser.find_element(By.ID, "beschrijving")
+    description.clear()
+    description.send_keys("Samen klussen in de buurt.")
+    Select(browser.find_element(By.ID, "onderwerp")).select_by_visible_text("Praktische hulp")
+    Select(browser.find_element(By.ID, "buurt")).select_by_visible_text("Kanaleneiland-Zuid")
+    browser.find_element(By.ID, "dagen-0-SA").click()
+    browser.find_element(By.ID, "dicht-0").send_keys("21:30")
+    button(phone, "Opslaan")
+
+    assert "Klusgroep Kanaleneiland is toegevoegd" in phone.text() and "zaterdag van 19:00 tot 21:30" in phone.text()
+    phone.shot("offer-added")
+    phone.follow(By.LINK_TEXT, "Intrekken")
+    assert "Klusgroep Kanaleneiland intrekken?" in phone.text()
+    phone.shot("offer-withdraw-question")
+    button(phone, "Ja, intrekken")
+    assert "Klusgroep Kanaleneiland is ingetrokken" in phone.text() and "Wijzigen" not in phone.text()
+    phone.shot("offer-withdrawn")
+    offers = requests.get(f"{urls['krachtstation directory']}/offers", params={"per_page": 200}, timeout=5).json()
+    assert [o["status"] for o in offers["items"] if o["name"] == "Klusgroep Kanaleneiland"][-1] == "defunct"

@@ -3,6 +3,7 @@ and directory services over HTTP (threads of this process) and the gateway, SQLi
 list of the partner's own offers, a new offer, changing one, a change made meanwhile by someone else (409:
 the new version beside what was typed, saved again on top of it), closing for a while, reopening and
 withdrawing (behind a question), field errors in Dutch, another partner's offer id, CSRF and the login."""
+import html
 import re
 import uuid
 
@@ -48,7 +49,6 @@ def form_of(html: str) -> dict:
 
 
 def unescape(value: str) -> str:
-    import html
     return html.unescape(value)
 
 
@@ -247,3 +247,22 @@ def test_the_offer_pages_keep_to_the_portals_rules(city, path):
     page = text(answer)
     assert answer.status_code == 200 and answer.headers["Cache-Control"] == "no-store"
     assert "<script" not in page and " style=" not in page and "<style" not in page
+
+
+def test_a_directory_out_of_reach_is_a_503_page_and_nothing_typed_is_claimed_saved(city):
+    mine = offer_at(city, A)
+    client = logged_in(city)
+    form = form_of(text(client.get(f"/medewerkers/aanbod/{mine['id']}/wijzigen")))
+    city.stop(A, "directory")
+    for answer in (client.get("/medewerkers/aanbod/"), client.post(f"/medewerkers/aanbod/{mine['id']}/wijzigen",
+                                                                   data=with_changes(form, naam="Nieuwe naam"))):
+        assert answer.status_code == 503 and "Het aanbod van je organisatie is nu niet bereikbaar" in text(answer)
+
+
+def test_the_offer_pages_are_in_english_too(city):
+    mine = offer_at(city, A)
+    client = logged_in(city)
+    page = text(client.get(f"/medewerkers/aanbod/{mine['id']}", headers={"Accept-Language": "en"}))
+    assert "Close for a while" in page and "Information and advice" in page and "Monday and Wednesday" in page
+    form = text(client.get(f"/medewerkers/aanbod/{mine['id']}/wijzigen", headers={"Accept-Language": "en"}))
+    assert "Opening hours (optional)" in form and "Another opening time" in form
