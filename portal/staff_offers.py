@@ -78,10 +78,12 @@ def new():
     try:
         made = city_api.directory_write(g.staff["partner"], g.staff["token"], "POST", "/offers", form.fields())
     except city_api.PeerRefused as refused:
-        if refused.status not in (400, 409, 422):
+        if refused.status in (401, 403):  # logged_in: log in again, or the refusal page
             raise
         form.errors["formulier"] = _refused_in_dutch(refused)
         return _form_page(form, None, status=refused.status)
+    if made is None:  # no /offers at the partner's directory: nothing was made
+        raise city_api.PeerUnavailable("the directory has no /offers")
     session["offers_notice"] = str(_("%(name)s is toegevoegd.", name=made["name"]))
     return redirect(url_for("staff_offers.offer", offer_id=made["id"]), 303)
 
@@ -117,10 +119,12 @@ def edit(offer_id):
             newer = _own_offer(offer_id)
             if newer is None:
                 return refusal(404)
+            if newer["status"] == "defunct":
+                return _withdrawn(newer)
             newer_form = OfferForm.from_offer(newer)
             form.version = newer["version"]
             return _form_page(form, newer, status=409, conflict=_differences(form, newer_form))
-        if refused.status not in (400, 422):
+        if refused.status in (401, 403):
             raise
         form.errors["formulier"] = _refused_in_dutch(refused)
         return _form_page(form, found, status=refused.status)
@@ -137,12 +141,12 @@ def change_status(offer_id, action):
     found = _own_offer(offer_id)
     if found is None:
         return refusal(404)
+    if found["status"] == "defunct":
+        return _withdrawn(found)
     if request.method == "GET":
         if action != "intrekken":
             return redirect(url_for("staff_offers.offer", offer_id=found["id"]), 303)
         return render_template("staff/offer_withdraw.html", offer=found, partner=_partner())
-    if found["status"] == "defunct":
-        return _withdrawn(found)
     path, done = ACTIONS[action]
     try:
         version = int(request.form.get("versie", ""))
@@ -152,12 +156,14 @@ def change_status(offer_id, action):
         changed = city_api.directory_write(g.staff["partner"], g.staff["token"], "POST",
                                            f"/offers/{found['id']}/{path}", {"version": version})
     except city_api.PeerRefused as refused:
-        if refused.status not in (400, 409, 422):
+        if refused.status in (401, 403):  # logged_in: log in again, or the refusal page
             raise
         error = _("Dit aanbod is intussen gewijzigd. Hieronder zie je hoe het nu is; kijk of je het nog steeds "
                   "wilt en probeer het opnieuw.") if refused.status == 409 else _refused_in_dutch(refused)
         return render_template("staff/offer.html", offer=_describe(found), partner=_partner(), days=labels.days,
                                notice=None, error=error), refused.status
+    if changed is None:  # gone meanwhile
+        return refusal(404)
     session["offers_notice"] = str(done) % {"name": changed["name"]}
     return redirect(url_for("staff_offers.offer", offer_id=found["id"]), 303)
 

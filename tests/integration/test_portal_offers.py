@@ -154,6 +154,8 @@ def test_closing_for_a_while_reopening_and_withdrawing(city):
     stale = client.post(f"/medewerkers/aanbod/{mine['id']}/heropenen", data={"csrf_token": token, "versie": "1"})
     assert stale.status_code == 409 and "intussen gewijzigd" in text(stale)  # the service's 409, in Dutch
     assert stored(city, A, mine["id"])["status"] == "temporarily closed"
+    unreadable = client.post(f"/medewerkers/aanbod/{mine['id']}/heropenen", data={"csrf_token": token, "versie": "x"})
+    assert unreadable.status_code == 422 and "nam dit aanbod zo niet aan" in text(unreadable)  # the service's 422
     reopened = client.post(f"/medewerkers/aanbod/{mine['id']}/heropenen", data={"csrf_token": token, "versie": "2"})
     assert reopened.status_code == 303 and stored(city, A, mine["id"])["status"] == "active"
 
@@ -165,7 +167,8 @@ def test_closing_for_a_while_reopening_and_withdrawing(city):
     page = text(client.get(withdrawn.headers["Location"]))
     assert "is ingetrokken" in page and "Wijzigen" not in page
     assert "Ingetrokken (1)" in text(client.get("/medewerkers/aanbod/"))
-    for path in ("wijzigen", "heropenen", "sluiten"):  # a withdrawn offer does not come back
+    assert client.get(f"/medewerkers/aanbod/{mine['id']}/wijzigen").status_code == 409
+    for path in ("wijzigen", "heropenen", "sluiten", "intrekken"):  # a withdrawn offer does not come back
         answer = client.post(f"/medewerkers/aanbod/{mine['id']}/{path}", data={"csrf_token": token, "versie": "4"})
         assert answer.status_code == 409 and "je kunt het niet meer wijzigen of openen" in text(answer), path
     assert stored(city, A, mine["id"])["status"] == "defunct" and stored(city, A, mine["id"])["version"] == 4
