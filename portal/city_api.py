@@ -6,7 +6,7 @@ from flask import current_app
 from samen030.kernel.peers import PeerRefused, PeerUnavailable, answer_of, as_user, read_public, send_public
 
 __all__ = ["PeerRefused", "PeerUnavailable", "search", "offer", "offer_details", "partners", "ask", "offers_in",
-           "log_in", "staff_read"]
+           "log_in", "staff_read", "has_directory", "directory_read", "directory_write"]
 STAFF_SECONDS = 6.0  # a login hashes a password, a read checks the account at the members service: more than 1.75 s
 
 
@@ -101,3 +101,21 @@ def figures_csv(params: dict) -> tuple[bytes, str]:
         answer_of(status, as_json, body[:200].decode("utf-8", "replace"), what)
         raise PeerUnavailable(f"{what} gaf geen CSV (answered {status}).")
     return body, disposition
+def has_directory(partner: str) -> bool:
+    return "directory" in _federation().partner(partner).services
+
+
+def directory_read(partner: str, token: str, path: str, params: dict | None = None) -> dict | list | None:
+    """A read at the partner's own directory with the coordinator's token; None for a 404."""
+    where = _federation().partner(partner)
+    return as_user("GET", f"{where.url('directory')}{path}", f"de gids van {where.name}", token, params=params,
+                   seconds=STAFF_SECONDS)
+
+
+def directory_write(partner: str, token: str, method: str, path: str, json: dict) -> dict | None:
+    """A change at the partner's own directory with the coordinator's token (POST /offers, PATCH
+    /offers/<id> with the version changed, POST /offers/<id>/close-temporarily …): the offer as it is
+    now; None for a 404; PeerRefused 409 when the version is stale, 422 for fields it does not take."""
+    where = _federation().partner(partner)
+    return as_user(method, f"{where.url('directory')}{path}", f"de gids van {where.name}", token, json=json,
+                   seconds=STAFF_SECONDS)
