@@ -203,7 +203,7 @@ def test_every_form_needs_its_csrf_token_and_every_page_a_login(city):
     client = logged_in(city)
     member_id = member_id_of(register(client))
     accounts = city.client(A, "members").get("/accounts", headers=auth(A)).json["items"]
-    writes = ((f"/medewerkers/leden/nieuw", {**MEMBER, "lidnummer": "K-0099"}),
+    writes = (("/medewerkers/leden/nieuw", {**MEMBER, "lidnummer": "K-0099"}),
               (f"/medewerkers/leden/{member_id}/toestemmingen", {"doel": "contact_email", "hoe": "online"}),
               (f"/medewerkers/leden/{member_id}/wissen", {"bevestig": "ja"}),
               ("/medewerkers/accounts/nieuw", {"gebruikersnaam": "nieuw@example.nl", "rol": "volunteer",
@@ -275,3 +275,27 @@ def test_the_accounts_page_adds_disables_and_enables_and_keeps_the_last_coordina
     assert refused.status_code == 404 and "bestaat niet bij je organisatie" in text(refused)
     assert "tweede@example.nl" not in text(refused)
     assert city.client(A, "members").get(f"/accounts/{theirs['id']}", headers=auth(A)).json["active"] is True
+
+
+def test_a_service_that_does_not_answer_is_a_503_page_and_no_half_export(city):
+    client = logged_in(city)
+    member_id = member_id_of(register(client))
+    city.stop(A, "requests")  # the export holds the member's help requests: without them, no file
+    export = client.get(f"/medewerkers/leden/{member_id}/inzage")
+    assert export.status_code == 503 and "niet bereikbaar" in text(export)
+    assert "Content-Disposition" not in export.headers and "Yasmina" not in text(export)
+    city.stop(A, "members")
+    for path in ("/medewerkers/leden/", f"/medewerkers/leden/{member_id}", "/medewerkers/accounts/"):
+        down = client.get(path)
+        assert down.status_code == 503 and "De ledenadministratie van je organisatie is nu niet bereikbaar" in text(down), path
+
+
+def test_the_english_catalogue_has_the_members_pages(city):
+    client = logged_in(city)
+    member_id = member_id_of(register(client))
+    english = {"Accept-Language": "en"}
+    assert "Members and volunteers" in text(client.get("/medewerkers/leden/", headers=english))
+    page = text(client.get(f"/medewerkers/leden/{member_id}", headers=english))
+    assert "Record a consent" in page and "We may e-mail this member." in page and "This cannot be undone" not in page
+    assert "This cannot be undone" in text(client.get(f"/medewerkers/leden/{member_id}/wissen", headers=english))
+    assert "Staff accounts" in text(client.get("/medewerkers/accounts/", headers=english))
