@@ -13,9 +13,10 @@ from flask import Blueprint, Response, current_app, g, redirect, render_template
 from flask_babel import lazy_gettext
 
 from samen030.kernel.geography import buurten
+from samen030.kernel.taxonomy import TERMS
 
 from . import city_api, places
-from .i18n import gettext as _
+from .i18n import current, gettext as _
 from .staff import logged_in, staff_partners
 
 bp = Blueprint("staff_members", __name__, url_prefix="/medewerkers/leden")
@@ -39,7 +40,7 @@ POSTCODE = re.compile(r"^[1-9][0-9]{3} ?[A-Za-z]{2}$")
 FIELDS = ("naam", "soort", "lidnummer", "status", "email", "telefoon", "adres", "postcode", "buurt", "geboortedatum")
 SERVICE_FIELDS = {"name": "naam", "kind": "soort", "type": "soort", "membership_number": "lidnummer",
                   "membership_status": "status", "email": "email", "phone": "telefoon", "address": "adres",
-                  "postcode": "postcode", "buurt": "buurt", "birth_date": "geboortedatum"}
+                  "postcode": "postcode", "buurt": "buurt", "birth_date": "geboortedatum", "skills": "vaardigheden"}
 
 
 def members_page(view):
@@ -81,6 +82,7 @@ def _describe(member: dict) -> dict:
     member["kind_label"] = str(KINDS.get(member.get("kind"), member.get("kind") or ""))
     member["status_label"] = str(STATUSES.get(member.get("membership_status"), member.get("membership_status") or ""))
     member["place"] = places.name_of({"buurt": member["buurt"]}) if member.get("buurt") in buurten() else ""
+    member["skill_labels"] = [label for code, label in skills() if code in (member.get("skills") or [])]
     return member
 
 
@@ -100,11 +102,19 @@ def members():
                            done=request.args.get("gedaan"))
 
 
+def skills() -> list[tuple[str, str]]:
+    """What a volunteer can help with: the taxonomy's terms below the categories, in the reader's language."""
+    english = current().language == "en"
+    return [(t.code, t.label_en if english else t.label_nl) for t in TERMS.values() if t.parent]
+
+
 class MemberForm:
     """What the coordinator typed to register someone, checked here in Dutch before the service sees it."""
 
     def __init__(self, values: dict):
         self.values = {name: (values.get(name) or "").strip() for name in FIELDS}
+        self.skills = [code for code in (values.getlist("vaardigheden") if hasattr(values, "getlist") else [])
+                       if isinstance(code, str)][:20]
         self.errors: dict[str, str] = {}
 
     def valid(self) -> bool:
@@ -129,14 +139,25 @@ class MemberForm:
             e["postcode"] = _("Vul een postcode in zoals 3526 GH, of laat het leeg.")
         if v["buurt"] and self.buurt_code() is None:
             e["buurt"] = _("Kies de buurt uit de lijst, of laat het leeg.")
-        if v["geboortedatum"]:
-            try:
-                born = date.fromisoformat(v["geboortedatum"])
-                if not date(1900, 1, 1) <= born <= date.today():
-                    raise ValueError
-            except ValueError:
-                e["geboortedatum"] = _("Vul een geboortedatum in tussen 1900 en vandaag, zoals 1980-05-17, of laat het leeg.")
+        if any(code not in dict(skills()) for code in self.skills):
+            e["vaardigheden"] = _("Kies de vaardigheden uit de lijst.")
+        elif self.skills and v["soort"] != "vrijwilliger":
+            e["vaardigheden"] = _("Alleen vrijwilligers hebben vaardigheden. Kies ‘Vrijwilliger’ of haal de vinkjes weg.")
+        if v["geboortedatum"] and self.birth_date() is None:
+            e["geboortedatum"] = _("Vul een geboortedatum in tussen 1900 en vandaag, zoals 17-05-1980, of laat het leeg.")
         return not e
+
+    def birth_date(self) -> str | None:
+        """17-05-1980, 17/5/1980 or 1980-05-17 (what a date field sends) as 1980-05-17; None if it is none."""
+        typed = self.values["geboortedatum"]
+        try:
+            if found := re.fullmatch(r"(\d{1,2})[-/.](\d{1,2})[-/.](\d{4})", typed):
+                born = date(int(found[3]), int(found[2]), int(found[1]))
+            else:
+                born = date.fromisoformat(typed)
+        except ValueError:
+            return None
+        return born.isoformat() if date(1900, 1, 1) <= born <= date.today() else None
 
     def buurt_code(self) -> str | None:
         found = places.names().get(places.plain(self.values["buurt"]))
@@ -149,7 +170,8 @@ class MemberForm:
                 "membership_number": v["lidnummer"], "membership_status": v["status"], "email": v["email"] or None,
                 "phone": v["telefoon"] or None, "address": v["adres"] or None,
                 "postcode": f"{postcode[:4]} {postcode[4:]}" if postcode else None,
-                "buurt": self.buurt_code() if v["buurt"] else None, "birth_date": v["geboortedatum"] or None}
+                "buurt": self.buurt_code() if v["buurt"] else None, "birth_date": self.birth_date(),
+                "skills": self.skills}
 
     def refused(self, refused: city_api.MembersRefused) -> None:
         """The service's own objections, put next to the field they are about, in Dutch."""
@@ -169,7 +191,8 @@ class MemberForm:
 def register():
     if request.method == "GET":
         form = MemberForm({"soort": request.args.get("soort", "bewoner"), "status": "aspirant"})
-        return render_template("staff/member_new.html", form=form, kinds=KINDS, statuses=STATUSES, places=places)
+        return render_template("staff/member_new.html", form=form, kinds=KINDS, statuses=STATUSES, places=places,
+                               skills=skills())
     form = MemberForm(request.form)
     if form.valid():
         try:
@@ -181,7 +204,8 @@ def register():
         else:
             current_app.logger.info("portal: member %s registered at %s", made["id"], g.staff["partner"])
             return redirect(url_for("staff_members.member", member_id=made["id"], gedaan="geregistreerd"), 303)
-    return render_template("staff/member_new.html", form=form, kinds=KINDS, statuses=STATUSES, places=places), 400
+    return render_template("staff/member_new.html", form=form, kinds=KINDS, statuses=STATUSES, places=places,
+                               skills=skills()), 400
 
 
 def _member_page(member: dict, errors: dict | None = None, values: dict | None = None, status: int = 200):

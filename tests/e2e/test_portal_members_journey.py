@@ -49,6 +49,7 @@ def test_journey_4_a_coordinator_registers_a_member_handles_consent_exports_and_
     browser.find_element(By.ID, "naam").send_keys("Noor Bakker")
     browser.find_element(By.ID, "lidnummer").send_keys("K 7")  # a space: not a membership number
     Select(browser.find_element(By.ID, "soort")).select_by_visible_text("Vrijwilliger")
+    browser.find_element(By.ID, "vaardigheid-taal").click()
     browser.find_element(By.ID, "email").send_keys("noor@example.nl")
     Select(browser.find_element(By.ID, "buurt")).select_by_visible_text("Kanaleneiland-Noord")
     phone.follow(By.CSS_SELECTOR, "main form button[type=submit]")
@@ -56,6 +57,7 @@ def test_journey_4_a_coordinator_registers_a_member_handles_consent_exports_and_
     assert "Vul een lidnummer in" in phone.text()
     assert browser.find_element(By.ID, "naam").get_attribute("value") == "Noor Bakker"  # nothing lost
     assert browser.find_element(By.CSS_SELECTOR, "#buurt option:checked").text == "Kanaleneiland-Noord"
+    assert browser.find_element(By.ID, "vaardigheid-taal").is_selected()
     phone.shot("member-new-error")
     number = f"K-{int(time.time() * 1000) % 10**9}"  # unique per run: the federation lives for the session
     browser.find_element(By.ID, "lidnummer").clear()
@@ -67,8 +69,8 @@ def test_journey_4_a_coordinator_registers_a_member_handles_consent_exports_and_
     member_url = browser.current_url.split("?")[0]
     member_id = member_url.rstrip("/").split("/")[-1]
     stored = member_at_service(urls, member_id)
-    assert (stored["name"], stored["kind"], stored["membership_number"], stored["buurt"]) == (
-        "Noor Bakker", "vrijwilliger", number, "BU03440832")
+    assert (stored["name"], stored["kind"], stored["membership_number"], stored["buurt"], stored["skills"]) == (
+        "Noor Bakker", "vrijwilliger", number, "BU03440832", ["taal"])
     phone.shot("member")
 
     Select(browser.find_element(By.ID, "doel")).select_by_value("volunteer_suggestions")

@@ -16,7 +16,8 @@ from tests.integration.test_portal_staff import A, B, PASSWORD, city, csrf_token
 
 MEMBER = {"naam": "Yasmina El Idrissi", "soort": "vrijwilliger", "lidnummer": "K-0042", "status": "lid",
           "email": "yasmina@example.nl", "telefoon": "06 12345678", "adres": "Marco Pololaan 6",
-          "postcode": "3526 gh", "buurt": "Kanaleneiland-Noord", "geboortedatum": "1985-03-14"}
+          "postcode": "3526 gh", "buurt": "Kanaleneiland-Noord", "geboortedatum": "14-3-1985",
+          "vaardigheden": ["taal", "digitale-hulp"]}
 
 
 def register(client, **changes):
@@ -52,14 +53,15 @@ def test_a_coordinator_registers_a_member_who_is_on_their_list(city):
     member_id = member_id_of(answer)
     stored = at_service(city, A, member_id)
     assert (stored["name"], stored["kind"], stored["type"], stored["membership_number"], stored["postcode"],
-            stored["buurt"], stored["birth_date"], stored["membership_status"]) == (
-        "Yasmina El Idrissi", "vrijwilliger", "person", "K-0042", "3526 GH", "BU03440832", "1985-03-14", "lid")
+            stored["buurt"], stored["birth_date"], stored["membership_status"], sorted(stored["skills"])) == (
+        "Yasmina El Idrissi", "vrijwilliger", "person", "K-0042", "3526 GH", "BU03440832", "1985-03-14", "lid",
+        ["digitale-hulp", "taal"])
 
     page = client.get(answer.headers["Location"])
     html = text(page)
     assert page.status_code == 200 and "Het lid is geregistreerd" in html
     for words in ("Yasmina El Idrissi", "Vrijwilliger", "K-0042", "yasmina@example.nl", "Kanaleneiland-Noord",
-                  "14 maart 1985", "geen toestemming gegeven"):
+                  "14 maart 1985", "geen toestemming gegeven", "Taal en Nederlands oefenen"):
         assert words in html, words
     assert not re.search(r"\bBU0344\d+", re.sub(r'(href|id|value|action)="[^"]*"', "", html))
     listing = client.get("/medewerkers/leden/")
@@ -88,6 +90,9 @@ def test_bad_input_is_explained_in_dutch_and_what_was_typed_stays(city):
                   "Kies wat voor lid dit is"):
         assert words in html, words
     assert 'value="K 42!"' in html and 'value="geen-adres"' in html and 'aria-invalid="true"' in html
+    assert 'value="taal" checked' in html  # the ticked skills stay ticked
+    resident = register(client, soort="bewoner")  # skills are for volunteers only
+    assert resident.status_code == 400 and "Alleen vrijwilligers hebben vaardigheden" in text(resident)
     assert city.client(A, "members").get("/members", headers=auth(A)).json["total_items"] == 0
 
     member_id_of(register(client))
