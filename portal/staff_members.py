@@ -44,7 +44,8 @@ SERVICE_FIELDS = {"name": "naam", "kind": "soort", "type": "soort", "membership_
 
 
 def members_page(view):
-    """A coordinator's page on the members service: logged in, and a 503 in plain Dutch when it is down."""
+    """A coordinator's page on the members service: logged in (a 401 leads back to the login page), a 503
+    in plain Dutch when it is down, and a refusal the page did not expect in Dutch too, never a 500."""
     @wraps(view)
     def page(*args, **kwargs):
         try:
@@ -53,6 +54,15 @@ def members_page(view):
             return render_template("error.html", status=503, title=_("Even niet bereikbaar"), message=_(
                 "De ledenadministratie van je organisatie is nu niet bereikbaar. Probeer het over een paar "
                 "minuten opnieuw. Er is niets veranderd.")), 503
+        except city_api.PeerRefused as refused:
+            if refused.status == 401:
+                raise  # logged_in: log in again
+            if refused.status == 403:
+                return refusal(403)
+            current_app.logger.warning("portal: members service refused: %s", refused)
+            return render_template("error.html", status=refused.status, title=_("Dat kan niet"), message=_(
+                "De ledenadministratie van je organisatie heeft dit niet gedaan. Ga terug, laad de pagina opnieuw "
+                "en probeer het nog een keer.")), refused.status
     return logged_in(page)
 
 

@@ -388,4 +388,5 @@ EN = {
     'Waarmee kan deze vrijwilliger helpen? (alleen voor vrijwilligers, niet verplicht)': 'What can this volunteer help with? (volunteers only, optional)',
     'Dag-maand-jaar, bijvoorbeeld 17-05-1980.': 'Day-month-year, for example 17-05-1980.',
     'Vul een geboortedatum in tussen 1900 en vandaag, zoals 17-05-1980, of laat het leeg.': 'Enter a date of birth between 1900 and today, like 17-05-1980, or leave it empty.',
+    'De ledenadministratie van je organisatie heeft dit niet gedaan. Ga terug, laad de pagina opnieuw en probeer het nog een keer.': "Your organisation's membership records did not do this. Go back, reload the page and try again.",
 }

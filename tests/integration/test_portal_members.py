@@ -304,3 +304,19 @@ def test_the_english_catalogue_has_the_members_pages(city):
     assert "Record a consent" in page and "We may e-mail this member." in page and "This cannot be undone" not in page
     assert "This cannot be undone" in text(client.get(f"/medewerkers/leden/{member_id}/wissen", headers=english))
     assert "Staff accounts" in text(client.get("/medewerkers/accounts/", headers=english))
+
+
+def test_the_members_service_decides_a_volunteers_token_gets_the_refusal_page(city):
+    """Only coordinators log in to the portal; were a volunteer's token in a session, the members service
+    itself refuses it, and the portal shows its refusal page rather than an error or the data."""
+    client = logged_in(city)
+    member_id = member_id_of(register(client))
+    login = city.client(A, "members").post("/login", json={"username": f"vrijwilliger@{A}.example", "password": PASSWORD})
+    assert login.status_code == 200, login.json
+    with client.session_transaction() as session:
+        session["staff"] = {**session["staff"], "token": login.json["token"], "role": "volunteer"}
+    for path in ("/medewerkers/leden/", f"/medewerkers/leden/{member_id}", f"/medewerkers/leden/{member_id}/inzage",
+                 "/medewerkers/accounts/"):
+        refused = client.get(path)
+        assert refused.status_code == 403 and "Dit lid kun je niet zien" in text(refused), path
+        assert "Yasmina" not in text(refused) and "attachment" not in refused.headers.get("Content-Disposition", "")
