@@ -1,12 +1,14 @@
 """What the portal asks of the federation, over HTTP only: the gateway's combined read-only view (search,
 one offer, the partners and their freshness), a partner's directory for an offer's details, and a
 partner's requests service for a resident's question. The portal keeps no database."""
+import requests as http
 from flask import current_app
 
-from samen030.kernel.peers import PeerRefused, PeerUnavailable, answer_of, as_user, read_public, send_public
+from samen030.kernel.peers import (TIMEOUT, PeerRefused, PeerUnavailable, answer_of, as_user, never_arrived,
+                                   read_public, request_within, send_public)
 
 __all__ = ["PeerRefused", "PeerUnavailable", "search", "offer", "offer_details", "partners", "ask", "offers_in",
-           "log_in", "staff_read", "has_directory", "directory_read", "directory_write"]
+           "log_in", "staff_read", "has_directory", "directory_read", "directory_write", "MembersRefused", "members_call"]
 STAFF_SECONDS = 6.0  # a login hashes a password, a read checks the account at the members service: more than 1.75 s
 
 
@@ -119,3 +121,34 @@ def directory_write(partner: str, token: str, method: str, path: str, json: dict
     where = _federation().partner(partner)
     return as_user(method, f"{where.url('directory')}{path}", f"de gids van {where.name}", token, json=json,
                    seconds=STAFF_SECONDS)
+class MembersRefused(PeerRefused):
+    """A 4xx of the partner's members service, with its field errors ({"name": ["Must be …"]}) kept."""
+    def __init__(self, status: int, message: str, errors: dict):
+        super().__init__(status, message)
+        self.errors = errors
+
+
+def members_call(partner: str, token: str, method: str, path: str, json: dict | None = None,
+                 params: dict | None = None) -> dict | list | None:
+    """A read or a change at the partner's own members service (members, consents, export, erasure, staff
+    accounts) with the coordinator's token: that service decides. The JSON answer; None for a 404;
+    MembersRefused (a PeerRefused) for another 4xx, with the fields the service named; PeerUnavailable."""
+    where = _federation().partner(partner)
+    what = f"de ledenadministratie van {where.name}"
+    try:
+        response = request_within(STAFF_SECONDS, method, f"{where.url('members')}{path}", json=json, params=params,
+                                  headers={"Authorization": f"Bearer {token}"},
+                                  timeout=(TIMEOUT[0], max(TIMEOUT[1], STAFF_SECONDS - TIMEOUT[0])))
+    except http.RequestException as exc:
+        raise PeerUnavailable(f"{what} is niet bereikbaar (is not reachable): {type(exc).__name__}",
+                              maybe_received=not never_arrived(exc)) from None
+    if 400 <= response.status_code < 500 and response.status_code != 404:
+        try:
+            body = response.json()
+        except ValueError:
+            body = None
+        body = body if isinstance(body, dict) else {}
+        errors = (body.get("errors") or {}).get("json") or {}
+        raise MembersRefused(response.status_code, f"{what} weigerde (refused, {response.status_code}): "
+                             f"{body.get('message', '')}", errors if isinstance(errors, dict) else {})
+    return answer_of(response.status_code, response.json, response.text, what)
