@@ -12,7 +12,7 @@ from flask_wtf.csrf import CSRFError, CSRFProtect
 from samen030.kernel.config import load_federation, var_dir
 from samen030.kernel.keys import write_private
 
-from . import i18n, labels, residents, staff
+from . import i18n, labels, residents, staff, staff_requests
 
 CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; font-src 'self'; "
        "connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'; object-src 'none'")
@@ -44,6 +44,7 @@ def create_app(federation=None, config: dict | None = None) -> Flask:
     app.jinja_env.globals.update(labels=labels, word=labels.word, moment=staff.moment, staff_partner=staff.partner_name)
     app.register_blueprint(residents.bp)
     app.register_blueprint(staff.bp)
+    app.register_blueprint(staff_requests.bp)
 
     @app.after_request
     def secure(response):
