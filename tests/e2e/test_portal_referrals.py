@@ -86,7 +86,7 @@ def test_journey_2_a_coordinator_refers_a_question_and_the_other_partner_accepts
     # Power by Peers: the referral among the incoming ones, accepted
     log_in(phone, urls, B_NAME, f"coordinator@{B}.example", PASSWORD)
     incoming = browser.find_element(By.ID, "incoming").find_element(By.XPATH, "..").text
-    assert QUESTION[:60] in incoming
+    assert QUESTION[:60] in incoming and f"doorverwezen door {A_NAME}" in incoming
     phone.shot("b-inbox")
     browser.find_element(By.ID, "incoming").find_element(By.XPATH, "..").find_element(
         By.PARTIAL_LINK_TEXT, QUESTION[:40]).click()

@@ -116,6 +116,7 @@ def test_triage_suggestions_refer_with_consent_and_the_answer_comes_back(city):
     at_b = coordinator_of(city, B)
     inbox = text(at_b.get("/medewerkers/"))
     assert re.search(r"<strong>1</strong> Doorverwezen naar jullie", inbox) and page_of(copy["id"]) in inbox
+    assert "doorverwezen door Stichting Wijkinformatiepunt Utrecht" in inbox
     html = text(at_b.get(page_of(copy["id"])))
     assert "Doorverwijzing aannemen" in html and "Doorverwijzing afwijzen" in html
     assert "Stichting Wijkinformatiepunt Utrecht verwees deze vraag naar jullie" in html
