@@ -9,7 +9,7 @@ possible in this status) and 422 come back as a Dutch message beside the form, w
 import re
 import uuid
 
-from flask import Blueprint, flash, g, redirect, render_template, request, url_for
+from flask import Blueprint, current_app, flash, g, redirect, render_template, request, url_for
 from flask_babel import lazy_gettext
 
 from . import city_api, labels, places
@@ -197,7 +197,6 @@ ALWAYS_WORDS = {"category": lazy_gettext("het onderwerp"), "terms": lazy_gettext
 
 def targets() -> dict:
     """The partners a request can be referred to: every other partner that takes referrals (a requests service)."""
-    from flask import current_app
     return {p.id: p for p in current_app.config["FEDERATION"].partners.values()
             if "requests" in p.services and p.id != g.staff["partner"]}
 

@@ -13,6 +13,7 @@ from samen030.helprequests.followup_worker import answers_projection
 from tests.conftest import auth
 from tests.integration.test_portal_staff import A, B, PASSWORD, SECRETS, csrf_token, log_in, portal, take_in, text
 from tests.integration.test_requests_api import OFFER
+from tests.integration.test_volunteer_suggestions import volunteer
 from tests.live import City
 from samen030.kernel.config import load_federation
 
@@ -165,6 +166,9 @@ def test_the_other_partner_declines_and_the_first_can_refer_again(city):
     assert re.search(r'<span id="status">Afgewezen</span>', html) and 'referral-status">afgewezen<' in html
     assert "Doorverwijzen naar een andere organisatie" in html  # refer again, or help yourself
     assert "Zelf oppakken" in html
+    english = text(at_a.get(page_of(asked["id"]), headers={"Accept-Language": "en"}))
+    assert "What do you do with this question?" in english and "Refer to another organisation" in english
+    assert "(in the same buurt)" in english  # the service's reasons, with their English
 
 
 def test_a_coordinator_of_b_gets_the_refusal_page_for_as_request_and_its_actions(city):
@@ -259,3 +263,26 @@ def test_the_service_previews_what_a_referral_would_share(city):
     assert client.post(f"/requests/{with_consent['id']}/consents/share_for_referral/withdraw",
                        headers=auth(A)).status_code == 200
     assert client.get(f"/requests/{with_consent['id']}/referral-preview", headers=auth(A)).json["shared"] == []
+
+
+def test_volunteers_fit_too_and_another_partners_volunteer_can_be_referred_to(city):
+    own, _consent = volunteer(city, A, "A-1")
+    theirs, _consent = volunteer(city, B, "B-1")
+    city.sync_gateway()  # B's volunteer, as an anonymous profile, at the gateway
+    asked = take_in(city)
+    at_a = coordinator_of(city, A)
+    move(at_a, asked["id"], "triage")
+    html = text(at_a.get(page_of(asked["id"])))
+    assert "Vrijwilliger A-1</strong> · jullie eigen vrijwilliger" in html and "Woont in de buurt Kanaleneiland-Noord" in html
+    assert "Een vrijwilliger van Power by Peers" in html and "Vrijwilliger B-1" not in html  # anonymous
+    link = f"{page_of(asked['id'])}/doorverwijzen?vrijwilliger={theirs['id']}"
+    assert f'href="{link}"' in html and f"vrijwilliger={own['id']}" not in html  # not to one's own
+
+    html = text(at_a.get(link))
+    assert re.search(rf'<option value="{B}" selected>Power by Peers</option>', html)
+    assert re.search(rf'value="vrijwilliger:{theirs["id"]}" checked', html)
+    sent = at_a.post(f"{page_of(asked['id'])}/doorverwijzen", data={
+        "csrf_token": csrf_token(at_a, page_of(asked["id"])), "organisatie": B, "doel": f"vrijwilliger:{theirs['id']}"})
+    assert sent.status_code == 303, text(sent)
+    referral = city.client(A, "requests").get(f"/requests/{asked['id']}/referrals", headers=auth(A)).json
+    assert [(r["partner"], r["volunteer_id"], r["offer_id"]) for r in referral] == [(B, theirs["id"], None)]
