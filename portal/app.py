@@ -12,7 +12,7 @@ from flask_wtf.csrf import CSRFError, CSRFProtect
 from samen030.kernel.config import load_federation, var_dir
 from samen030.kernel.keys import write_private
 
-from . import city_figures, i18n, labels, residents, staff, staff_accounts, staff_members, staff_offers
+from . import city_figures, i18n, labels, residents, staff, staff_accounts, staff_members, staff_offers, staff_requests
 
 CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; font-src 'self'; "
        "connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'; object-src 'none'")
@@ -48,6 +48,7 @@ def create_app(federation=None, config: dict | None = None) -> Flask:
     app.register_blueprint(staff_offers.bp)
     app.register_blueprint(staff_members.bp)
     app.register_blueprint(staff_accounts.bp)
+    app.register_blueprint(staff_requests.bp)
 
     @app.after_request
     def secure(response):

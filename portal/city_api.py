@@ -8,8 +8,11 @@ from samen030.kernel.peers import (TIMEOUT, PeerRefused, PeerUnavailable, answer
                                    read_public, request_within, send_public)
 
 __all__ = ["PeerRefused", "PeerUnavailable", "search", "offer", "offer_details", "partners", "ask", "offers_in",
-           "log_in", "staff_read", "has_directory", "directory_read", "directory_write", "MembersRefused", "members_call"]
+           "log_in", "staff_read", "has_directory", "directory_read", "directory_write", "MembersRefused", "members_call",
+           "staff_write", "partner_offers", "volunteer_profile"]
 STAFF_SECONDS = 6.0  # a login hashes a password, a read checks the account at the members service: more than 1.75 s
+# a referral asks the gateway, hands over to the other partner and fetches its contact details: each within 1.75 s
+STAFF_WRITE_SECONDS = 12.0
 
 
 def _federation():
@@ -152,3 +155,20 @@ def members_call(partner: str, token: str, method: str, path: str, json: dict | 
         raise MembersRefused(response.status_code, f"{what} weigerde (refused, {response.status_code}): "
                              f"{body.get('message', '')}", errors if isinstance(errors, dict) else {})
     return answer_of(response.status_code, response.json, response.text, what)
+def staff_write(partner: str, token: str, path: str, body: dict) -> dict | None:
+    """A POST at the partner's own requests service with the coordinator's token (a move, a referral):
+    PeerRefused with the service's status for a 4xx (409: changed meanwhile, 422: not possible), None for a 404."""
+    where = _federation().partner(partner)
+    return as_user("POST", f"{where.url('requests')}{path}", f"de hulpvragen van {where.name}", token, json=body,
+                   seconds=STAFF_WRITE_SECONDS)
+
+
+def partner_offers(partner: str) -> list[dict]:
+    """A partner's active offers in the city directory (the gateway), by name."""
+    items = (_gateway("/api/v1/offers", {"partner": partner, "per_page": 200}) or {}).get("items", [])
+    return sorted((o for o in items if o.get("status") == "active"), key=lambda o: o.get("name") or "")
+
+
+def volunteer_profile(volunteer_id: str) -> dict | None:
+    """A volunteer's anonymous profile at the gateway (partner, buurt, skills), while they agree to be suggested."""
+    return _gateway(f"/api/v1/suggestions/volunteers/{volunteer_id}")

@@ -143,23 +143,27 @@ def inbox():
 @bp.get("/hulpvragen/<request_id>")
 @logged_in
 def request_page(request_id):
+    item, status = own_request(request_id)
+    if item is None:
+        return refusal(status)
+    from .staff_requests import page  # the request page and what a coordinator does there (that module needs this one)
+    return page(item)
+
+
+def own_request(request_id: str) -> tuple[dict | None, int]:
+    """(the request, 200) when it is one of the logged-in partner's, read at its own requests service with the
+    coordinator's token; else (None, 404 or 403): never another partner's data."""
     try:
         request_id = str(uuid.UUID(request_id))
     except ValueError:
-        return refusal(404)
+        return None, 404
     partner, token = g.staff["partner"], g.staff["token"]
     found = city_api.staff_read(partner, token, f"/requests/{request_id}")
     if found is None:
-        return refusal(404)
+        return None, 404
     if found.get("partner") != partner or found.get("id") != request_id:  # never show another partner's data
-        return refusal(403)
-    history = city_api.staff_read(partner, token, f"/requests/{request_id}/history") or []
-    referrals = city_api.staff_read(partner, token, f"/requests/{request_id}/referrals") or []
-    names = {p.id: p.name for p in current_app.config["FEDERATION"].partners.values()}
-    for referral in referrals:
-        referral["partner_name"] = names.get(referral["partner"], referral["partner"])
-    return render_template("staff/request.html", item=_describe(found), history=history, referrals=referrals,
-                           partner=staff_partners()[partner], referred_by=names.get(found.get("referred_by") or ""))
+        return None, 403
+    return _describe(found), 200
 
 
 def refusal(status: int):
@@ -170,7 +174,12 @@ def refusal(status: int):
 def _describe(item: dict) -> dict:
     item["place"] = places.name_of({"buurt": item["buurt"]}) if item.get("buurt") else ""
     item["category_label"] = labels.category(item.get("category", ""))
+    item["referred_by_name"] = partner_names().get(item.get("referred_by") or "", item.get("referred_by"))
     return item
+
+
+def partner_names() -> dict[str, str]:
+    return {p.id: p.name for p in current_app.config["FEDERATION"].partners.values()}
 
 
 def moment(value: str | None) -> datetime | None:

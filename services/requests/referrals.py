@@ -41,6 +41,10 @@ class NotReferred(Exception):
         self.status = status
 
 
+# What every handover carries, with or without consent: nothing that names or describes the resident.
+ALWAYS_SHARED = ("category", "terms", "buurt", "urgency", "languages")
+
+
 def what_may_be_shared(consent: dict[str, bool], request: dict) -> list[str]:
     """The personal data the consent covers: the question and name with consent to share, the phone
     number and e-mail address only with consent to be contacted that way as well."""
@@ -146,8 +150,7 @@ def _reserve(db: Database, request_id: str, to_partner: str, offer_id: str | Non
                     "status": "sending", "sent_at": now, "sent_by": user, "outcome_at": None, "contact": None}
         conn.execute(insert(referrals), {**referral, "shared": ",".join(shared)})
     handover = {"referral_id": referral["id"], "offer_id": offer_id, "volunteer_id": volunteer_id,
-                "category": request["category"], "terms": request["terms"], "buurt": request["buurt"],
-                "urgency": request["urgency"], "languages": request["languages"], **{f: request[f] for f in shared}}
+                **{f: request[f] for f in ALWAYS_SHARED}, **{f: request[f] for f in shared}}
     return referral, handover
 
 

@@ -169,6 +169,26 @@ def request_referrals(request_id):
     return referrals.list_referrals(service_db(), _request_id(request_id))
 
 
+@blp.route("/<request_id>/referral-preview")
+@blp.response(200)
+@blp.doc(security=SECURITY, summary="What a referral of the request would share now, given the resident's consents",
+         description="consents: each purpose and whether it holds now (a member's are asked at the members "
+                     "service); shared: the personal data a referral would take along (as `refer` decides it); "
+                     "always: the fields without personal data that always go. 503 when the members service "
+                     "does not answer.")
+def referral_preview(request_id):
+    request = use_cases.get_request(service_db(), _request_id(request_id))
+    try:
+        held = consents.in_force(service_db(), service_partner(), request)
+    except peers.PeerUnavailable as exc:
+        _unavailable(exc)
+    except peers.PeerRefused as exc:
+        abort(502, message=str(exc))
+    return {"request_id": request["id"], "consents": held,
+            "shared": referrals.what_may_be_shared(held, request) if request["erased_at"] is None else [],
+            "always": list(referrals.ALWAYS_SHARED)}
+
+
 @blp.route("/<request_id>/suggestions")
 @blp.response(200)
 @blp.doc(security=SECURITY, summary="Offers and volunteers that fit the request, with the reasons",
