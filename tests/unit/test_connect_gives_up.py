@@ -4,7 +4,7 @@ finishes (a refused connection finishes at once), and nats-py then tries the nex
 Seen in CI: a consumer told to stop with NATS down went on past 10 s."""
 import asyncio
 
-from kernel.bus import _unless_stopped
+from samen030.kernel.bus import _unless_stopped
 
 
 class Client:
