@@ -102,7 +102,7 @@ def members():
     kind = request.args.get("soort", "")
     kind = kind if kind in KINDS else ""
     page = request.args.get("pagina", "1")
-    page = int(page) if page.isdigit() and 0 < int(page) <= 10_000 else 1
+    page = int(page) if page.isascii() and page.isdigit() and 0 < int(page) <= 10_000 else 1  # not "²"
     params = {"page": page, "per_page": PER_PAGE, **({"kind": kind} if kind else {})}
     found = _call("GET", "/members", params=params) or {"items": [], "total_items": 0}
     shown = [_describe(m) for m in found["items"] if not m.get("erased_at")]

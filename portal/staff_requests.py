@@ -91,7 +91,7 @@ def move(request_id):
         return page(item, 400, errors, values)
     body = {"reason": reason or None}
     version = request.form.get("versie") or ""
-    if version.isdigit() and 0 < int(version) < 2**31:
+    if version.isascii() and version.isdigit() and 0 < int(version) < 2**31:  # "²".isdigit(), int("²") raises
         body["version"] = int(version)  # a page shown before someone else changed the request: 409
     try:
         moved = city_api.staff_write(g.staff["partner"], g.staff["token"], f"/requests/{item['id']}/{action}", body)
