@@ -593,4 +593,10 @@ EN = {
     'jullie eigen aanbod': 'your own offer',
     'jullie eigen vrijwilliger': 'your own volunteer',
     'status: %(status)s': 'status: %(status)s',
+    # the review of the refer page: a referral only when what goes is what the page showed
+    'De hulpvraag is niet doorverwezen: welke toestemming de bewoner gaf, is nu niet na te vragen. Probeer het over een paar minuten opnieuw.':
+        "The question was not referred: the resident's consent cannot be checked now. Try again in a few minutes.",
+    'De hulpvraag is niet doorverwezen. Wat er wordt gedeeld, is veranderd sinds je deze pagina opende: de toestemming van de bewoner is intussen gewijzigd. Kijk hierboven wat er nu meegaat en verwijs dan opnieuw door.':
+        "The question was not referred. What will be shared has changed since you opened this page: the resident's "
+        "consent changed meanwhile. Check above what goes along now, then refer again.",
 }

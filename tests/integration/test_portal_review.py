@@ -1,0 +1,57 @@
+"""Defects found reviewing the coordinators' pages (journeys 2–5), each pinned by a test: input that gave a
+500, and a referral that could share more than the refer page had shown."""
+import re
+
+from tests.conftest import auth
+from tests.integration.test_portal_referrals import city, coordinator_of, copy_at_b, move, page_of  # noqa: F401
+from tests.integration.test_portal_staff import A, B, csrf_token, take_in, text
+
+
+def test_digits_that_are_not_0_to_9_in_a_page_number_or_version_are_not_a_500(city):
+    """'²'.isdigit() is True, int('²') raises: the members list and a move on a request gave a 500."""
+    asked = take_in(city)
+    at_a = coordinator_of(city, A)
+    listing = at_a.get("/medewerkers/leden/?pagina=²")
+    assert listing.status_code == 200, listing.status_code
+    moved = move(at_a, asked["id"], "triage", versie="²")
+    assert moved.status_code == 303, moved.status_code
+    assert city.client(A, "requests").get(f"/requests/{asked['id']}", headers=auth(A)).json["status"] == "triaged"
+
+
+def hidden(html: str) -> dict:
+    form = html.split('id="verwijzen"')[-1]
+    return dict(re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)"', form))
+
+
+def test_a_referral_never_shares_more_than_the_refer_page_showed(city):
+    """The page said "anonymous"; a consent given meanwhile (at the members service) must not make the same
+    form send the question and the name without the coordinator seeing that first."""
+    members = city.client(A, "members")
+    member = members.post("/members", headers=auth(A), json={
+        "type": "person", "kind": "bewoner", "membership_number": "WIP-8", "name": "Samira Bakkali",
+        "phone": "06 98765432", "buurt": "BU03440832"}).json
+    asked = take_in(city, member_id=member["id"], consents=[])
+    at_a = coordinator_of(city, A)
+    assert move(at_a, asked["id"], "triage").status_code == 303
+    refer_page = f"{page_of(asked['id'])}/doorverwijzen"
+    html = text(at_a.get(f"{refer_page}?organisatie={B}"))
+    assert "Verwijs anoniem door naar Power by Peers" in html
+    shown = hidden(html)
+
+    assert members.post(f"/members/{member['id']}/consents", headers=auth(A),
+                        json={"purpose": "share_for_referral", "how": "schriftelijk"}).status_code == 201
+    sent = at_a.post(refer_page, data={**shown, "doel": f"aanbod:{city.offer['id']}", "toelichting": "Bewaard"})
+    html = text(sent)
+    assert sent.status_code == 409, sent.status_code
+    assert "Wat er wordt gedeeld, is veranderd" in html and "Bewaard" in html
+    assert "de naam: Samira Bakkali" in html  # the page now shows what would go
+    referrals = city.client(A, "requests").get(f"/requests/{asked['id']}/referrals", headers=auth(A)).json
+    assert referrals == []
+
+    unseen = {k: v for k, v in hidden(html).items() if k != "gedeeld"}  # a form that never showed the sharing
+    assert at_a.post(refer_page, data={**unseen, "doel": f"aanbod:{city.offer['id']}"}).status_code == 409
+    assert city.client(A, "requests").get(f"/requests/{asked['id']}/referrals", headers=auth(A)).json == []
+
+    again = at_a.post(refer_page, data={**hidden(html), "doel": f"aanbod:{city.offer['id']}"})
+    assert again.status_code == 303, text(again)
+    assert copy_at_b(city)["name"] == "Samira Bakkali"
