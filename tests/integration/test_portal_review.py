@@ -4,6 +4,7 @@ import re
 
 from tests.conftest import auth
 from tests.integration.test_portal_referrals import city, coordinator_of, copy_at_b, move, page_of  # noqa: F401
+from tests.integration.test_portal_pages import portal as pages_portal
 from tests.integration.test_portal_staff import A, B, csrf_token, take_in, text
 
 
@@ -55,3 +56,15 @@ def test_a_referral_never_shares_more_than_the_refer_page_showed(city):
     again = at_a.post(refer_page, data={**hidden(html), "doel": f"aanbod:{city.offer['id']}"})
     assert again.status_code == 303, text(again)
     assert copy_at_b(city)["name"] == "Samira Bakkali"
+
+
+def test_the_language_switch_sends_back_only_to_a_page_of_the_portal():
+    """`terug` with a tab ("/\\t/evil.example") became Location //evil.example (browsers drop tabs and newlines
+    in URLs): an open redirect on every page's language link; a newline was a 500."""
+    client = pages_portal().test_client()
+    for back in ("/\t/evil.example", "/\n/evil.example", "/\r/evil.example", "/\x00/evil.example", "\t//evil.example",
+                 "//evil.example", "/\\evil.example", "https://evil.example/"):
+        answer = client.get("/taal/en", query_string={"terug": back})
+        assert answer.status_code == 303 and answer.headers["Location"] == "/", (back, answer.headers.get("Location"))
+    kept = client.get("/taal/en", query_string={"terug": "/zoeken?q=taalcaf%C3%A9&wijk=Kanaleneiland"})
+    assert kept.headers["Location"] == "/zoeken?q=taalcaf%C3%A9&wijk=Kanaleneiland"
