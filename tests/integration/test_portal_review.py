@@ -68,3 +68,18 @@ def test_the_language_switch_sends_back_only_to_a_page_of_the_portal():
         assert answer.status_code == 303 and answer.headers["Location"] == "/", (back, answer.headers.get("Location"))
     kept = client.get("/taal/en", query_string={"terug": "/zoeken?q=taalcaf%C3%A9&wijk=Kanaleneiland"})
     assert kept.headers["Location"] == "/zoeken?q=taalcaf%C3%A9&wijk=Kanaleneiland"
+
+
+def test_a_language_code_with_a_newline_is_not_saved_with_an_offer(city):
+    """The offer form took "nl\\n" as a language ('$' matches before a final newline) and the directory stored
+    it: the offer was then not found under its language."""
+    at_a = coordinator_of(city, A)
+    data = {"csrf_token": csrf_token(at_a, "/medewerkers/aanbod/nieuw"), "naam": "Taalcafé", "onderwerp": "informatie",
+            "buurt": "Kanaleneiland-Noord", "talen": ["nl\n"], "gratis": "ja", "rijen": "1"}
+    made = at_a.post("/medewerkers/aanbod/nieuw", data=data)
+    assert made.status_code == 400 and "Kies minstens één taal" in text(made), made.status_code
+    assert city.client(A, "directory").get("/offers", headers=auth(A)).json["total_items"] == 0
+    made = at_a.post("/medewerkers/aanbod/nieuw", data={**data, "talen": ["nl\n", "ar"]})
+    assert made.status_code == 303
+    [offer] = city.client(A, "directory").get("/offers", headers=auth(A)).json["items"]
+    assert offer["languages"] == ["ar"]
