@@ -48,7 +48,11 @@ def with_directory(view):
                 "Je organisatie houdt haar aanbod niet bij in SAMEN030.")), 404
         try:
             return view(*args, **kwargs)
-        except city_api.PeerUnavailable:
+        except city_api.PeerUnavailable as exc:
+            if request.method == "POST" and exc.maybe_received:  # it may have done it: never say it did not
+                return render_template("error.html", status=503, title=_("Geen antwoord op tijd"), message=_(
+                    "De gids van je organisatie antwoordde niet op tijd. Het is niet zeker of je wijziging is "
+                    "opgeslagen: kijk het na in de lijst met aanbod voordat je het opnieuw probeert.")), 503
             return render_template("error.html", status=503, title=_("Even niet bereikbaar"), message=_(
                 "Het aanbod van je organisatie is nu niet bereikbaar. Er is niets gewijzigd. Probeer het over een "
                 "paar minuten opnieuw.")), 503

@@ -599,4 +599,12 @@ EN = {
     'De hulpvraag is niet doorverwezen. Wat er wordt gedeeld, is veranderd sinds je deze pagina opende: de toestemming van de bewoner is intussen gewijzigd. Kijk hierboven wat er nu meegaat en verwijs dan opnieuw door.':
         "The question was not referred. What will be shared has changed since you opened this page: the resident's "
         "consent changed meanwhile. Check above what goes along now, then refer again.",
+    # a change that may have been made is never called unchanged
+    'Geen antwoord op tijd': 'No answer in time',
+    'De ledenadministratie van je organisatie antwoordde niet op tijd. Het is niet zeker of het gelukt is: kijk het na op de pagina van het lid of in de lijst voordat je het opnieuw probeert.':
+        "Your organisation's member records did not answer in time. It is not certain whether it worked: check the "
+        "member's page or the list before you try again.",
+    'De gids van je organisatie antwoordde niet op tijd. Het is niet zeker of je wijziging is opgeslagen: kijk het na in de lijst met aanbod voordat je het opnieuw probeert.':
+        "Your organisation's directory did not answer in time. It is not certain whether your change was saved: "
+        "check the list of offers before you try again.",
 }

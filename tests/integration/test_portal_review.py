@@ -83,3 +83,36 @@ def test_a_language_code_with_a_newline_is_not_saved_with_an_offer(city):
     assert made.status_code == 303
     [offer] = city.client(A, "directory").get("/offers", headers=auth(A)).json["items"]
     assert offer["languages"] == ["ar"]
+
+
+def test_a_change_that_may_have_been_made_is_never_called_unchanged(city, monkeypatch):
+    """The service took the erasure (or the new offer) but its answer did not come in time: the page said
+    "Er is niets veranderd" — a coordinator then believes the data is still there, or makes the offer twice."""
+    from samen030.portal import city_api
+    member = city.client(A, "members").post("/members", headers=auth(A), json={
+        "type": "person", "kind": "bewoner", "membership_number": "WIP-9", "name": "Samira Bakkali"}).json
+    at_a = coordinator_of(city, A)
+    token = csrf_token(at_a, f"/medewerkers/leden/{member['id']}/wissen")
+    real_members, real_directory = city_api.members_call, city_api.directory_write
+
+    def members_late(partner, token, method, path, **kwargs):
+        answer = real_members(partner, token, method, path, **kwargs)
+        if method == "POST":
+            raise city_api.PeerUnavailable("no answer in time", maybe_received=True, timed_out=True)
+        return answer
+
+    def directory_late(*args, **kwargs):
+        real_directory(*args, **kwargs)
+        raise city_api.PeerUnavailable("no answer in time", maybe_received=True, timed_out=True)
+    monkeypatch.setattr(city_api, "members_call", members_late)
+    monkeypatch.setattr(city_api, "directory_write", directory_late)
+    erased = at_a.post(f"/medewerkers/leden/{member['id']}/wissen", data={"csrf_token": token, "bevestig": "ja"})
+    html = text(erased)
+    assert erased.status_code == 503 and "niets veranderd" not in html and "niet zeker" in html, html
+    assert city.client(A, "members").get(f"/members/{member['id']}", headers=auth(A)).json["erased_at"]
+
+    made = at_a.post("/medewerkers/aanbod/nieuw", data={
+        "csrf_token": token, "naam": "Taalcafé", "onderwerp": "informatie", "buurt": "Kanaleneiland-Noord",
+        "talen": ["nl"], "gratis": "ja", "rijen": "1"})
+    html = text(made)
+    assert made.status_code == 503 and "niets gewijzigd" not in html and "niet zeker" in html, html
