@@ -12,6 +12,8 @@ import uuid
 from flask import Blueprint, current_app, flash, g, redirect, render_template, request, url_for
 from flask_babel import lazy_gettext
 
+from samen030.kernel.web import CONTROL_CHARACTERS
+
 from . import city_api, labels, places
 from .i18n import current, gettext as _
 from .staff import logged_in, own_request, partner_names, refusal
@@ -309,4 +311,7 @@ class ReferForm:
         if len(self.toelichting) > REASON_MAX:
             self.errors["toelichting"] = _("Je toelichting is te lang. Gebruik hoogstens %(most)s tekens.",
                                            most=REASON_MAX)
+        elif CONTROL_CHARACTERS.search(self.toelichting):  # the service refuses them with a 422 about the offer
+            self.errors["toelichting"] = _("Je toelichting bevat een teken dat niet kan (een stuurteken, bijvoorbeeld "
+                                           "uit een gekopieerde tekst). Typ de toelichting opnieuw.")
         return not self.errors

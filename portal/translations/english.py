@@ -607,4 +607,7 @@ EN = {
     'De gids van je organisatie antwoordde niet op tijd. Het is niet zeker of je wijziging is opgeslagen: kijk het na in de lijst met aanbod voordat je het opnieuw probeert.':
         "Your organisation's directory did not answer in time. It is not certain whether your change was saved: "
         "check the list of offers before you try again.",
+    'Je toelichting bevat een teken dat niet kan (een stuurteken, bijvoorbeeld uit een gekopieerde tekst). Typ de toelichting opnieuw.':
+        'Your note contains a character that cannot be used (a control character, from copied text for example). '
+        'Type the note again.',
 }

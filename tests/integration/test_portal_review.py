@@ -116,3 +116,18 @@ def test_a_change_that_may_have_been_made_is_never_called_unchanged(city, monkey
         "talen": ["nl"], "gratis": "ja", "rijen": "1"})
     html = text(made)
     assert made.status_code == 503 and "niets gewijzigd" not in html and "niet zeker" in html, html
+
+
+def test_a_control_character_in_the_referral_note_is_not_blamed_on_the_offer(city):
+    """The requests service refuses control characters in the reason (422); the refer page said the offer was
+    no longer active or the volunteer no longer wanted to be asked — so the coordinator picked another one."""
+    asked = take_in(city)
+    at_a = coordinator_of(city, A)
+    assert move(at_a, asked["id"], "triage").status_code == 303
+    refer_page = f"{page_of(asked['id'])}/doorverwijzen"
+    shown = hidden(text(at_a.get(f"{refer_page}?organisatie={B}")))
+    sent = at_a.post(refer_page, data={**shown, "doel": f"aanbod:{city.offer['id']}", "toelichting": "bel\x07 haar"})
+    html = text(sent)
+    assert sent.status_code == 400, sent.status_code
+    assert "Hiernaar kun je niet doorverwijzen" not in html and "Je toelichting bevat een teken" in html
+    assert city.client(A, "requests").get(f"/requests/{asked['id']}/referrals", headers=auth(A)).json == []
