@@ -31,15 +31,16 @@ def known_area(value: str) -> None:
         known_buurt(value)
 
 
+# \Z, not $: "$" also matches before a final newline, and "09:00\n" or "nl\n" would be stored
 WEEKDAYS = {"MO", "TU", "WE", "TH", "FR", "SA", "SU"}
-TIME = validate.Regexp(r"^([01][0-9]|2[0-3]):[0-5][0-9]$", error="Must be a time as HH:MM.")
+TIME = validate.Regexp(r"^([01][0-9]|2[0-3]):[0-5][0-9]\Z", error="Must be a time as HH:MM.")
 # Dutch names of the languages offers and people list most; other codes are shown as they are.
 LANGUAGE_NAMES = {"nl": "Nederlands", "en": "Engels", "ar": "Arabisch", "tr": "Turks", "ber": "Berbers",
                   "pl": "Pools", "uk": "Oekraïens", "es": "Spaans", "fr": "Frans", "de": "Duits",
                   "so": "Somalisch", "ti": "Tigrinya", "fa": "Perzisch", "pap": "Papiaments", "zh": "Chinees"}
-LANGUAGE = validate.Regexp(r"^[a-z]{2}$", error="Must be an ISO 639-1 code, e.g. 'nl'.")
-POSTCODE = validate.Regexp(r"^[1-9][0-9]{3} ?[A-Z]{2}$", error="Must be a Dutch postcode, e.g. '3526 KL'.")
-PHONE_NUMBER = validate.Regexp(r"^\+?[0-9][0-9 -]{5,30}$", error="Not a phone number.")
+LANGUAGE = validate.Regexp(r"^[a-z]{2}\Z", error="Must be an ISO 639-1 code, e.g. 'nl'.")
+POSTCODE = validate.Regexp(r"^[1-9][0-9]{3} ?[A-Z]{2}\Z", error="Must be a Dutch postcode, e.g. '3526 KL'.")
+PHONE_NUMBER = validate.Regexp(r"^\+?[0-9][0-9 -]{5,30}\Z", error="Not a phone number.")
 
 
 def weekdays(value: str) -> None:

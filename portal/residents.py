@@ -1,5 +1,6 @@
 """The residents' pages, no login: search the city's aanbod, one offer, and "Stel je vraag" (a question
 to the partner they choose, or the one of their buurt) with its confirmation."""
+import re
 from datetime import datetime, timezone
 
 from flask import Blueprint, abort, current_app, redirect, render_template, request, session, url_for
@@ -12,6 +13,7 @@ from .i18n import COOKIE, gettext as _, languages
 from .questions import QuestionForm
 
 bp = Blueprint("residents", __name__)
+RETURN_REFUSED = re.compile(r"[\x00-\x1f\x7f\\]")  # control characters and backslashes in a return address
 PER_PAGE = 10
 SPOKEN = ("nl", "en", "ar", "tr", "pl", "so", "ti", "uk", "fa", "fr", "es", "de")  # ISO 639-1, as the offers say
 QUESTIONS_PER_TEN_MINUTES = 5  # from one address; the partner's requests service has its own limit too
@@ -151,7 +153,9 @@ def sent():
 @bp.get("/taal/<code>")
 def language(code):
     back = request.args.get("terug", "/")
-    if not back.startswith("/") or back.startswith("//") or "\\" in back:
+    # a page of the portal only: browsers drop tabs and newlines in a URL ("/\t/host" would be //host) and read
+    # a backslash as a slash, and a newline cannot be a header
+    if not back.startswith("/") or back.startswith("//") or RETURN_REFUSED.search(back):
         back = "/"
     response = redirect(back, 303)
     if code in languages():

@@ -50,7 +50,11 @@ def members_page(view):
     def page(*args, **kwargs):
         try:
             return view(*args, **kwargs)
-        except city_api.PeerUnavailable:
+        except city_api.PeerUnavailable as exc:
+            if request.method == "POST" and exc.maybe_received:  # it may have done it: never say it did not
+                return render_template("error.html", status=503, title=_("Geen antwoord op tijd"), message=_(
+                    "De ledenadministratie van je organisatie antwoordde niet op tijd. Het is niet zeker of het "
+                    "gelukt is: kijk het na op de pagina van het lid of in de lijst voordat je het opnieuw probeert.")), 503
             return render_template("error.html", status=503, title=_("Even niet bereikbaar"), message=_(
                 "De ledenadministratie van je organisatie is nu niet bereikbaar. Probeer het over een paar "
                 "minuten opnieuw. Er is niets veranderd.")), 503
@@ -102,7 +106,7 @@ def members():
     kind = request.args.get("soort", "")
     kind = kind if kind in KINDS else ""
     page = request.args.get("pagina", "1")
-    page = int(page) if page.isdigit() and 0 < int(page) <= 10_000 else 1
+    page = int(page) if page.isascii() and page.isdigit() and 0 < int(page) <= 10_000 else 1  # not "²"
     params = {"page": page, "per_page": PER_PAGE, **({"kind": kind} if kind else {})}
     found = _call("GET", "/members", params=params) or {"items": [], "total_items": 0}
     shown = [_describe(m) for m in found["items"] if not m.get("erased_at")]

@@ -33,7 +33,7 @@ ACTIONS = {  # path in the portal → (the directory's action, what the page say
 LIST_SIZE = 200
 MAX_ROWS = 20  # opening hours a form may carry
 TIME = re.compile(r"^([01]?[0-9]|2[0-3])[:.]([0-5][0-9])$")
-LANGUAGE = re.compile(r"^[a-z]{2}$")
+LANGUAGE = re.compile(r"[a-z]{2}")  # fullmatch: "$" would let "nl\n" through
 CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 COMPARED = ("name", "description", "category", "buurt", "languages", "free", "fees_description", "schedules")
 
@@ -48,7 +48,11 @@ def with_directory(view):
                 "Je organisatie houdt haar aanbod niet bij in SAMEN030.")), 404
         try:
             return view(*args, **kwargs)
-        except city_api.PeerUnavailable:
+        except city_api.PeerUnavailable as exc:
+            if request.method == "POST" and exc.maybe_received:  # it may have done it: never say it did not
+                return render_template("error.html", status=503, title=_("Geen antwoord op tijd"), message=_(
+                    "De gids van je organisatie antwoordde niet op tijd. Het is niet zeker of je wijziging is "
+                    "opgeslagen: kijk het na in de lijst met aanbod voordat je het opnieuw probeert.")), 503
             return render_template("error.html", status=503, title=_("Even niet bereikbaar"), message=_(
                 "Het aanbod van je organisatie is nu niet bereikbaar. Er is niets gewijzigd. Probeer het over een "
                 "paar minuten opnieuw.")), 503
@@ -282,7 +286,7 @@ class OfferForm:
         except ValueError:
             version = 0
         return cls(text("naam", 200), text("beschrijving", 4000), source.get("onderwerp", ""), text("buurt", 100),
-                   [code for code in source.getlist("talen") if LANGUAGE.match(code)][:20],
+                   [code for code in source.getlist("talen") if LANGUAGE.fullmatch(code)][:20],
                    source.get("gratis", ""), text("kosten", 1000), rows, version)
 
     def valid(self) -> bool:

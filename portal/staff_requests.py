@@ -12,6 +12,8 @@ import uuid
 from flask import Blueprint, current_app, flash, g, redirect, render_template, request, url_for
 from flask_babel import lazy_gettext
 
+from samen030.kernel.web import CONTROL_CHARACTERS
+
 from . import city_api, labels, places
 from .i18n import current, gettext as _
 from .staff import logged_in, own_request, partner_names, refusal
@@ -91,7 +93,7 @@ def move(request_id):
         return page(item, 400, errors, values)
     body = {"reason": reason or None}
     version = request.form.get("versie") or ""
-    if version.isdigit() and 0 < int(version) < 2**31:
+    if version.isascii() and version.isdigit() and 0 < int(version) < 2**31:  # "²".isdigit(), int("²") raises
         body["version"] = int(version)  # a page shown before someone else changed the request: 409
     try:
         moved = city_api.staff_write(g.staff["partner"], g.staff["token"], f"/requests/{item['id']}/{action}", body)
@@ -126,6 +128,16 @@ def refer(request_id):
         return _refer_page(item, form, 409)
     if not form.valid():
         return _refer_page(item, form, 400)
+    preview = _preview(item)  # what would go now: never more, nor other, than the page showed
+    if preview is None:
+        form.errors["verwijzing"] = _("De hulpvraag is niet doorverwezen: welke toestemming de bewoner gaf, is nu niet "
+                                      "na te vragen. Probeer het over een paar minuten opnieuw.")
+        return _refer_page(item, form, 503, preview)
+    if (request.form.get("gedeeld") or "") != shared_key(preview):
+        form.errors["verwijzing"] = _("De hulpvraag is niet doorverwezen. Wat er wordt gedeeld, is veranderd sinds je "
+                                      "deze pagina opende: de toestemming van de bewoner is intussen gewijzigd. Kijk "
+                                      "hierboven wat er nu meegaat en verwijs dan opnieuw door.")
+        return _refer_page(item, form, 409, preview)
     kind, target_id = form.target()
     body = {"offer_id" if kind == "aanbod" else "volunteer_id": target_id, "reason": form.toelichting or None}
     to = form.partner_name()
@@ -167,16 +179,31 @@ def _not_referable(item: dict) -> str:
              status=labels.word(labels.STATUSES, item["status"]))
 
 
-def _refer_page(item: dict, form: "ReferForm", status: int = 200):
-    partner, token = g.staff["partner"], g.staff["token"]
-    preview = None
-    if "refer" in item.get("possible_actions", []):
-        try:
-            preview = city_api.staff_read(partner, token, f"/requests/{item['id']}/referral-preview")
-        except (city_api.PeerUnavailable, city_api.PeerRefused) as exc:
-            if getattr(exc, "status", None) in (401, 403):
-                raise
-            preview = None
+def _preview(item: dict) -> dict | None:
+    """What a referral of the request would share now (the requests service decides, as `refer` does); None
+    when it cannot be referred or the consents cannot be asked now."""
+    if "refer" not in item.get("possible_actions", []):
+        return None
+    try:
+        return city_api.staff_read(g.staff["partner"], g.staff["token"], f"/requests/{item['id']}/referral-preview")
+    except (city_api.PeerUnavailable, city_api.PeerRefused) as exc:
+        if getattr(exc, "status", None) in (401, 403):
+            raise
+        return None
+
+
+def shared_key(preview: dict) -> str:
+    """What the refer page showed would be shared, as its form sends it back: the POST refers only when the
+    same would go now (a consent given or withdrawn meanwhile shows the page again)."""
+    return ",".join(sorted(preview.get("shared") or [])) or "niets"
+
+
+NOT_READ = object()
+
+
+def _refer_page(item: dict, form: "ReferForm", status: int = 200, preview=NOT_READ):
+    if preview is NOT_READ:
+        preview = _preview(item)
     choices = form.choices()
     kept = []  # what the request holds that the consent does not let go
     if preview is not None:
@@ -186,6 +213,7 @@ def _refer_page(item: dict, form: "ReferForm", status: int = 200):
             kept.append(_("het e-mailadres (geen toestemming om te mailen)"))
     always = [str(ALWAYS_WORDS[f]) for f in (preview or {}).get("always", []) if f in ALWAYS_WORDS]
     return render_template("staff/refer.html", item=item, form=form, choices=choices, preview=preview, kept=kept,
+                           shared_key=shared_key(preview) if preview is not None else None,
                            always=always, can_refer="refer" in item.get("possible_actions", []),
                            not_referable=_not_referable(item)), status
 
@@ -283,4 +311,7 @@ class ReferForm:
         if len(self.toelichting) > REASON_MAX:
             self.errors["toelichting"] = _("Je toelichting is te lang. Gebruik hoogstens %(most)s tekens.",
                                            most=REASON_MAX)
+        elif CONTROL_CHARACTERS.search(self.toelichting):  # the service refuses them with a 422 about the offer
+            self.errors["toelichting"] = _("Je toelichting bevat een teken dat niet kan (een stuurteken, bijvoorbeeld "
+                                           "uit een gekopieerde tekst). Typ de toelichting opnieuw.")
         return not self.errors

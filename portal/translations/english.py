@@ -593,4 +593,21 @@ EN = {
     'jullie eigen aanbod': 'your own offer',
     'jullie eigen vrijwilliger': 'your own volunteer',
     'status: %(status)s': 'status: %(status)s',
+    # the review of the refer page: a referral only when what goes is what the page showed
+    'De hulpvraag is niet doorverwezen: welke toestemming de bewoner gaf, is nu niet na te vragen. Probeer het over een paar minuten opnieuw.':
+        "The question was not referred: the resident's consent cannot be checked now. Try again in a few minutes.",
+    'De hulpvraag is niet doorverwezen. Wat er wordt gedeeld, is veranderd sinds je deze pagina opende: de toestemming van de bewoner is intussen gewijzigd. Kijk hierboven wat er nu meegaat en verwijs dan opnieuw door.':
+        "The question was not referred. What will be shared has changed since you opened this page: the resident's "
+        "consent changed meanwhile. Check above what goes along now, then refer again.",
+    # a change that may have been made is never called unchanged
+    'Geen antwoord op tijd': 'No answer in time',
+    'De ledenadministratie van je organisatie antwoordde niet op tijd. Het is niet zeker of het gelukt is: kijk het na op de pagina van het lid of in de lijst voordat je het opnieuw probeert.':
+        "Your organisation's member records did not answer in time. It is not certain whether it worked: check the "
+        "member's page or the list before you try again.",
+    'De gids van je organisatie antwoordde niet op tijd. Het is niet zeker of je wijziging is opgeslagen: kijk het na in de lijst met aanbod voordat je het opnieuw probeert.':
+        "Your organisation's directory did not answer in time. It is not certain whether your change was saved: "
+        "check the list of offers before you try again.",
+    'Je toelichting bevat een teken dat niet kan (een stuurteken, bijvoorbeeld uit een gekopieerde tekst). Typ de toelichting opnieuw.':
+        'Your note contains a character that cannot be used (a control character, from copied text for example). '
+        'Type the note again.',
 }

@@ -51,10 +51,17 @@ def move(client, request_id, action, token=None, **fields):
         "csrf_token": token or csrf_token(client, page_of(request_id)), "handeling": action, **fields})
 
 
+def shown_as_shared(client, request_id, partner=B) -> dict:
+    """The refer form's `gedeeld`: what the page showed would be shared (the POST refers only if that still holds)."""
+    found = re.search(r'name="gedeeld" value="([^"]*)"',
+                      text(client.get(f"{page_of(request_id)}/doorverwijzen?organisatie={partner}")))
+    return {"gedeeld": found.group(1)} if found else {}
+
+
 def refer(client, request_id, offer_id, reason="Zij zoekt lotgenoten.", partner=B):
     return client.post(f"{page_of(request_id)}/doorverwijzen", data={
         "csrf_token": csrf_token(client, page_of(request_id)), "organisatie": partner, "doel": f"aanbod:{offer_id}",
-        "toelichting": reason})
+        "toelichting": reason, **shown_as_shared(client, request_id, partner)})
 
 
 def at_service(city, partner, request_id) -> dict:
@@ -282,7 +289,8 @@ def test_volunteers_fit_too_and_another_partners_volunteer_can_be_referred_to(ci
     assert re.search(rf'<option value="{B}" selected>Power by Peers</option>', html)
     assert re.search(rf'value="vrijwilliger:{theirs["id"]}" checked', html)
     sent = at_a.post(f"{page_of(asked['id'])}/doorverwijzen", data={
-        "csrf_token": csrf_token(at_a, page_of(asked["id"])), "organisatie": B, "doel": f"vrijwilliger:{theirs['id']}"})
+        "csrf_token": csrf_token(at_a, page_of(asked["id"])), "organisatie": B, "doel": f"vrijwilliger:{theirs['id']}",
+        **shown_as_shared(at_a, asked["id"])})
     assert sent.status_code == 303, text(sent)
     referral = city.client(A, "requests").get(f"/requests/{asked['id']}/referrals", headers=auth(A)).json
     assert [(r["partner"], r["volunteer_id"], r["offer_id"]) for r in referral] == [(B, theirs["id"], None)]
