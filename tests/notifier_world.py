@@ -36,7 +36,7 @@ class Hooks:
         self.calls, self.plans, self.always, self.secrets = [], {}, {}, {}
         self.server = make_server("127.0.0.1", 0, self.app, threaded=True)
         self.url = f"http://127.0.0.1:{self.server.port}"
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True).start()
 
     def app(self, environ, start_response):
         request = Request(environ)

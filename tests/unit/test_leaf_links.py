@@ -20,7 +20,7 @@ def monitoring(answer: bytes):
         def log_message(self, *_args):
             pass
     server = ThreadingHTTPServer(("127.0.0.1", 0), Leafz)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
+    threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True).start()
     return server
 
 
