@@ -1,9 +1,11 @@
 """The coordinators' pages for their own partner's offers (aanbod): the list (open, closed for a while,
 withdrawn), a new offer, changing one, closing it for a while, opening it again and withdrawing it. Every
 read and write goes to the partner's own directory service with the coordinator's token, so that service
-decides; the portal keeps no database. A change is sent with the version it was made on: when the offer
-was changed meanwhile (409), the form comes back with the new version beside what the coordinator typed,
-to be saved on top of the new version."""
+decides; the portal keeps no database. A change is sent with the version it was made on and only the
+fields changed from what the form showed: when the offer was changed meanwhile (409), the form comes back
+as the new version with the coordinator's own changes on top, each beside what is stored now, to be saved
+on top of the new version."""
+import json
 import re
 import uuid
 from functools import wraps
@@ -115,19 +117,21 @@ def edit(offer_id):
     form = OfferForm.of(request.form)
     if request.form.get("actie") == "rij" or not form.valid():
         return _form_page(form, found, status=200 if request.form.get("actie") == "rij" else 400)
+    started_from = form.basis or _stored_fields(found)  # the offer as the form showed it
     try:
         city_api.directory_write(g.staff["partner"], g.staff["token"], "PATCH", f"/offers/{found['id']}",
-                                 {**_changed(found, form.fields()), "version": form.version})
+                                 {**_changed(started_from, form.fields(), found), "version": form.version})
     except city_api.PeerRefused as refused:
-        if refused.status == 409:  # changed meanwhile: show the new version beside what they typed
+        if refused.status == 409:  # changed meanwhile: the new version, with what they changed on top of it
             newer = _own_offer(offer_id)
             if newer is None:
                 return refusal(404)
             if newer["status"] == "defunct":
                 return _withdrawn(newer)
-            newer_form = OfferForm.from_offer(newer)
-            form.version = newer["version"]
-            return _form_page(form, newer, status=409, conflict=_differences(form, newer_form))
+            mine = _changed(started_from, form.fields(), newer)
+            merged = OfferForm.from_offer({**newer, **mine})
+            merged.basis = _stored_fields(newer)  # the next save starts from the new version
+            return _form_page(merged, newer, status=409, conflict=_differences(merged, OfferForm.from_offer(newer)))
         if refused.status in (401, 403):
             raise
         form.errors["formulier"] = _refused_in_dutch(refused)
@@ -195,17 +199,15 @@ def _withdrawn(found: dict):
                            error=_("Dit aanbod is ingetrokken: je kunt het niet meer wijzigen of openen.")), 409
 
 
-def _changed(found: dict, fields: dict) -> dict:
-    """Only the fields the coordinator changed, so that what the form does not show (the description of
-    an opening time, say) stays; a stale version is refused all the same."""
-    def comparable(key, value):
-        if key == "schedules":
-            return [(s["byday"], s["opens_at"], s["closes_at"]) for s in value or []]
-        return (value or None) if key in ("fees_description", "description") else value
-    changed = {key: value for key, value in fields.items() if comparable(key, value) != comparable(key, found.get(key))}
-    described = {comparable("schedules", [s])[0]: s.get("description") for s in found.get("schedules") or []}
+def _changed(started_from: dict, fields: dict, found: dict) -> dict:
+    """Only the fields the coordinator changed from what the form showed, so that neither what the form
+    does not show (the description of an opening time, say) nor a colleague's change to another field is
+    undone; a stale version is refused all the same. Opening times kept keep their description in `found`."""
+    changed = {key: value for key, value in fields.items()
+               if _comparable(key, value) != _comparable(key, started_from.get(key))}
+    described = {_comparable("schedules", [s])[0]: s.get("description") for s in found.get("schedules") or []}
     for schedule in changed.get("schedules", []):  # an opening time kept as it was keeps its description
-        if description := described.get(comparable("schedules", [schedule])[0]):
+        if description := described.get(_comparable("schedules", [schedule])[0]):
             schedule["description"] = description
     return changed
 
@@ -219,6 +221,16 @@ def _describe(item: dict) -> dict:
     item["category_label"] = labels.category(item.get("category", ""))
     item["status_label"] = labels.word(STATUSES, item.get("status"))
     return item
+
+
+def _comparable(key: str, value):
+    if key == "schedules":
+        return [(s["byday"], s["opens_at"], s["closes_at"]) for s in value or []]
+    return (value or None) if key in ("fees_description", "description") else value
+
+
+def _stored_fields(offer: dict) -> dict:
+    return {key: offer.get(key) for key in COMPARED}
 
 
 def _form_page(form: "OfferForm", offer: dict | None, status: int = 200, conflict: list | None = None):
@@ -251,10 +263,11 @@ class OfferForm:
     """The offer's fields as the form has them (Dutch names, places by name), checked; `errors` in Dutch."""
 
     def __init__(self, naam="", beschrijving="", onderwerp="", buurt="", talen=(), gratis="ja", kosten="",
-                 rows=(), version=0):
+                 rows=(), version=0, basis=None):
         self.naam, self.beschrijving, self.onderwerp, self.buurt = naam, beschrijving, onderwerp, buurt
         self.talen, self.gratis, self.kosten = list(talen), gratis, kosten
         self.rows, self.version, self.errors = [dict(r) for r in rows], version, {}
+        self.basis = basis  # the stored offer's fields the form started from (a hidden field), or None
 
     @classmethod
     def empty(cls) -> "OfferForm":
@@ -267,7 +280,7 @@ class OfferForm:
         place = buurten().get(offer.get("buurt") or "")
         return cls(offer["name"], offer.get("description") or "", offer.get("category", ""),
                    place.name if place else "", offer.get("languages") or [], "ja" if offer.get("free") else "nee",
-                   offer.get("fees_description") or "", rows + [_row()], offer["version"])
+                   offer.get("fees_description") or "", rows + [_row()], offer["version"], _stored_fields(offer))
 
     @classmethod
     def of(cls, source) -> "OfferForm":
@@ -287,7 +300,7 @@ class OfferForm:
             version = 0
         return cls(text("naam", 200), text("beschrijving", 4000), source.get("onderwerp", ""), text("buurt", 100),
                    [code for code in source.getlist("talen") if LANGUAGE.fullmatch(code)][:20],
-                   source.get("gratis", ""), text("kosten", 1000), rows, version)
+                   source.get("gratis", ""), text("kosten", 1000), rows, version, _basis(source.get("basis")))
 
     def valid(self) -> bool:
         errors = self.errors
@@ -342,6 +355,9 @@ class OfferForm:
                 "buurt": self.buurt_code(), "languages": self.talen, "free": self.gratis == "ja",
                 "fees_description": self.kosten or None, "schedules": self.schedules()}
 
+    def basis_json(self) -> str:
+        return json.dumps(self.basis, ensure_ascii=False, separators=(",", ":")) if self.basis else ""
+
     def language_choices(self) -> list[str]:
         return list(SPOKEN) + [code for code in self.talen if code not in SPOKEN]
 
@@ -357,6 +373,22 @@ class OfferForm:
             return "; ".join(_("%(days)s van %(opens)s tot %(closes)s", days=labels.days(s["byday"]),
                                opens=s["opens_at"], closes=s["closes_at"]) for s in self.schedules())
         return getattr(self, key)
+
+
+def _basis(sent: str | None) -> dict | None:
+    """The hidden starting point as the form sent it back; None when it is not one (then the stored offer
+    counts as the starting point, as before a change meanwhile)."""
+    try:
+        basis = json.loads(sent or "")
+        if not (isinstance(basis, dict) and set(basis) == set(COMPARED)):
+            return None
+        for key in COMPARED:
+            _comparable(key, basis[key])
+        if any(not isinstance(v, str) for s in basis["schedules"] for v in (s["byday"], s["opens_at"], s["closes_at"])):
+            return None
+    except (ValueError, TypeError, KeyError, AttributeError):
+        return None
+    return basis
 
 
 def _row() -> dict:

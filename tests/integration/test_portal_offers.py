@@ -125,13 +125,44 @@ def test_a_change_made_meanwhile_is_shown_beside_what_was_typed_and_saved_over(c
     again = form_of(html)
     assert again["naam"] == ["Spreekuur brieven en formulieren"] and again["beschrijving"] == ["Mijn nieuwe tekst."]
     assert again["versie"] == ["2"]  # nothing typed is lost, and the next save is on top of the new version
+    assert again["gratis"] == ["nee"]  # what the coordinator left alone shows the colleague's change
     assert stored(city, A, mine["id"])["description"] == "Gewijzigd door een collega."
 
     saved = client.post(f"/medewerkers/aanbod/{mine['id']}/wijzigen", data=again)
     assert saved.status_code == 303
     now = stored(city, A, mine["id"])
     assert (now["version"], now["name"], now["description"], now["free"]) == (
-        3, "Spreekuur brieven en formulieren", "Mijn nieuwe tekst.", True)
+        3, "Spreekuur brieven en formulieren", "Mijn nieuwe tekst.", False)  # the colleague's "not free" stays
+
+
+def test_a_save_after_a_change_meanwhile_sends_only_what_the_coordinator_changed(city):
+    """Saving the form as it was opened, after a colleague's change, must not put the old values back."""
+    mine = offer_at(city, A)
+    client = logged_in(city)
+    form = form_of(text(client.get(f"/medewerkers/aanbod/{mine['id']}/wijzigen")))
+    meanwhile = city.client(A, "directory").patch(f"/offers/{mine['id']}", headers=auth(A), json={
+        "version": 1, "description": "Gewijzigd door een collega.", "languages": ["nl"]})
+    assert meanwhile.status_code == 200
+
+    clash = client.post(f"/medewerkers/aanbod/{mine['id']}/wijzigen", data=with_changes(form, kosten="5 euro", gratis="nee"))
+    assert clash.status_code == 409
+    again = form_of(text(clash))
+    assert again["beschrijving"] == ["Gewijzigd door een collega."] and again["talen"] == ["nl"]
+    assert client.post(f"/medewerkers/aanbod/{mine['id']}/wijzigen", data=again).status_code == 303
+    now = stored(city, A, mine["id"])
+    assert (now["description"], now["languages"], now["free"], now["fees_description"]) == (
+        "Gewijzigd door een collega.", ["nl"], False, "5 euro")
+
+
+@pytest.mark.parametrize("basis", ["not json", "[]", '{"name": 3}', '{"schedules": [1]}', "{}"])
+def test_a_form_whose_starting_point_was_tampered_with_is_no_500(city, basis):
+    mine = offer_at(city, A)
+    client = logged_in(city)
+    form = form_of(text(client.get(f"/medewerkers/aanbod/{mine['id']}/wijzigen")))
+    saved = client.post(f"/medewerkers/aanbod/{mine['id']}/wijzigen",
+                        data={**with_changes(form, naam="Spreekuur op maandag"), "basis": basis})
+    assert saved.status_code == 303
+    assert stored(city, A, mine["id"])["name"] == "Spreekuur op maandag"
 
 
 def test_closing_for_a_while_reopening_and_withdrawing(city):
