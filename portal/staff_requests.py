@@ -34,6 +34,9 @@ MOVES = {
 NO_SUGGESTIONS_WHEN = ("resolved", "closed", "withdrawn")
 ENGLISH_TAIL = re.compile(r"\s*\([^()]*\)\s*$")
 TARGET = re.compile(r"^(aanbod|vrijwilliger):([0-9a-fA-F-]{36})$")
+CONSENT_CHANGED = lazy_gettext("De hulpvraag is niet doorverwezen. Wat er wordt gedeeld, is veranderd sinds je deze "
+                               "pagina opende: de toestemming van de bewoner is intussen gewijzigd. Kijk hierboven wat "
+                               "er nu meegaat en verwijs dan opnieuw door.")
 
 
 def plain(text: str | None) -> str:
@@ -134,12 +137,11 @@ def refer(request_id):
                                       "na te vragen. Probeer het over een paar minuten opnieuw.")
         return _refer_page(item, form, 503, preview)
     if (request.form.get("gedeeld") or "") != shared_key(preview):
-        form.errors["verwijzing"] = _("De hulpvraag is niet doorverwezen. Wat er wordt gedeeld, is veranderd sinds je "
-                                      "deze pagina opende: de toestemming van de bewoner is intussen gewijzigd. Kijk "
-                                      "hierboven wat er nu meegaat en verwijs dan opnieuw door.")
+        form.errors["verwijzing"] = CONSENT_CHANGED
         return _refer_page(item, form, 409, preview)
     kind, target_id = form.target()
-    body = {"offer_id" if kind == "aanbod" else "volunteer_id": target_id, "reason": form.toelichting or None}
+    body = {"offer_id" if kind == "aanbod" else "volunteer_id": target_id, "reason": form.toelichting or None,
+            "expected_shared": preview.get("shared") or []}  # the service checks it again under the request's lock
     to = form.partner_name()
     try:
         referral = city_api.staff_write(g.staff["partner"], g.staff["token"], f"/requests/{item['id']}/refer", body)
@@ -151,6 +153,10 @@ def refer(request_id):
                                     "vrijwilliger wil niet meer gevraagd worden. Kies iets anders.")
             return _refer_page(item, form, 422)
         now, _status = own_request(item["id"])
+        newer = _preview(now or item)
+        if newer is not None and shared_key(newer) != shared_key(preview):
+            form.errors["verwijzing"] = CONSENT_CHANGED
+            return _refer_page(now or item, form, 409, newer)
         form.errors["verwijzing"] = _(
             "De hulpvraag is niet doorverwezen: hij is intussen veranderd, of wordt op dit moment al doorverwezen. "
             "Bekijk de hulpvraag en probeer het zo nodig opnieuw.")

@@ -43,6 +43,7 @@ class NotReferred(Exception):
 
 # What every handover carries, with or without consent: nothing that names or describes the resident.
 ALWAYS_SHARED = ("category", "terms", "buurt", "urgency", "languages")
+SHAREABLE = ("question", "name", "phone", "email")  # the personal data a consent can let go along
 
 
 def what_may_be_shared(consent: dict[str, bool], request: dict) -> list[str]:
@@ -56,8 +57,10 @@ def what_may_be_shared(consent: dict[str, bool], request: dict) -> list[str]:
 
 
 def refer(db: Database, partner: str, request_id: str, offer_id: str | None, reason: str | None, user: str,
-          volunteer_id: str | None = None) -> dict | None:
-    """Refer to another partner's offer, or to one of its volunteers (their partner asks them)."""
+          volunteer_id: str | None = None, expected_shared: list[str] | None = None) -> dict | None:
+    """Refer to another partner's offer, or to one of its volunteers (their partner asks them).
+    `expected_shared`: the personal data the coordinator was shown would go (referral-preview); when
+    given, the referral is refused (409) unless it is exactly that."""
     with db.connect() as conn:
         request = load_request(conn, request_id)
     if request is None:
@@ -71,7 +74,8 @@ def refer(db: Database, partner: str, request_id: str, offer_id: str | None, rea
         raise CannotRefer(field, f"{to_partner} neemt geen doorverwijzingen aan: het heeft geen hulpvragendienst "
                                  f"(runs no requests service).")
     member_consent = consents.in_force(db, partner, request) if request["member_id"] else None
-    referral, handover = _reserve(db, request_id, to_partner, offer_id, volunteer_id, member_consent, user)
+    referral, handover = _reserve(db, request_id, to_partner, offer_id, volunteer_id, member_consent, user,
+                                  expected_shared)
     what = f"de hulpvragendienst van {to_partner}"
     try:
         answer = peers.call("referral.handover", partner, to_partner, "/incoming-referrals", what, json=handover)
@@ -129,7 +133,7 @@ def _referable(request: dict) -> None:
 
 
 def _reserve(db: Database, request_id: str, to_partner: str, offer_id: str | None, volunteer_id: str | None,
-             member_consent: dict | None, user: str) -> tuple[dict, dict]:
+             member_consent: dict | None, user: str, expected_shared: list[str] | None = None) -> tuple[dict, dict]:
     """The referral recorded as `sending`, with what it shares, and the handover for B, both from the
     request as it is in this transaction; 409 when the request moved, was erased, or another referral
     of it is being handed over right now."""
@@ -139,6 +143,10 @@ def _reserve(db: Database, request_id: str, to_partner: str, offer_id: str | Non
         _referable(request)
         held = member_consent if request["member_id"] else consents.in_force_in(conn, request_id)
         shared = what_may_be_shared(held, request)
+        if expected_shared is not None and set(expected_shared) != set(shared):
+            raise NotReferred(409, "Wat er met deze doorverwijzing zou worden gedeeld, is veranderd sinds het werd "
+                                   "getoond: de toestemming van de bewoner is intussen gewijzigd. Bekijk opnieuw wat er "
+                                   f"meegaat (would share {sorted(shared)}, not {sorted(expected_shared)}).")
         busy = conn.execute(select(referrals.c.partner, referrals.c.sent_at).where(
             referrals.c.request_id == request_id, referrals.c.direction == "outgoing", referrals.c.status == "sending")).all()
         if busy := [r.partner for r in busy if now - utc(r.sent_at) < HANDOVER_SETTLES]:

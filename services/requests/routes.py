@@ -146,7 +146,7 @@ def refer(body, request_id):
     try:
         referral = referrals.refer(service_db(), service_partner(), existing_id(request_id, "request"),
                                    body["offer_id"] and str(body["offer_id"]), body["reason"], g.principal.user,
-                                   body["volunteer_id"] and str(body["volunteer_id"]))
+                                   body["volunteer_id"] and str(body["volunteer_id"]), body["expected_shared"])
     except InvalidTransition as exc:
         abort(409, message=str(exc))
     except referrals.NotReferred as exc:

@@ -8,6 +8,7 @@ from samen030.kernel.web import Text
 from .consents import PURPOSES
 from .followup import URGENCIES
 from .lifecycle import STATUSES
+from .referrals import SHAREABLE
 
 CHANNELS = ["walk_in", "phone", "web", "email"]
 HOW = ["schriftelijk", "mondeling", "online"]
@@ -136,6 +137,10 @@ class ReferSchema(Schema):
     volunteer_id = fields.UUID(load_default=None, metadata={
         "description": "or: another partner's volunteer, from the suggestions (their partner asks them)"})
     reason = Text(allow_none=True, load_default=None, validate=validate.Length(max=1000))
+    expected_shared = fields.List(fields.String(validate=validate.OneOf(SHAREABLE)), load_default=None,
+                                  validate=validate.Length(max=len(SHAREABLE)), metadata={
+        "description": "optional: the personal data the coordinator was shown would go (referral-preview's "
+                       "`shared`); the referral is refused with 409 unless it would share exactly that"})
 
     @validates_schema
     def one_destination(self, data, **_kwargs):

@@ -58,6 +58,40 @@ def test_a_referral_never_shares_more_than_the_refer_page_showed(city):
     assert copy_at_b(city)["name"] == "Samira Bakkali"
 
 
+def test_a_consent_given_after_the_portals_last_look_is_caught_by_the_service(city, monkeypatch):
+    """The moment between the portal's last look at the preview and the referral: the consent is given just
+    after that look. The portal sends what it showed (expected_shared); the service, under the request's
+    lock, refuses, and the page shows what would go now."""
+    from samen030.portal import staff_requests
+    members = city.client(A, "members")
+    member = members.post("/members", headers=auth(A), json={
+        "type": "person", "kind": "bewoner", "membership_number": "WIP-9", "name": "Samira Bakkali",
+        "phone": "06 98765432", "buurt": "BU03440832"}).json
+    asked = take_in(city, member_id=member["id"], consents=[])
+    at_a = coordinator_of(city, A)
+    assert move(at_a, asked["id"], "triage").status_code == 303
+    refer_page = f"{page_of(asked['id'])}/doorverwijzen"
+    shown = hidden(text(at_a.get(f"{refer_page}?organisatie={B}")))
+    last_look = staff_requests._preview
+    looks = []
+
+    def look_then_consent(item):
+        preview = last_look(item)
+        if not looks:  # the portal's check before referring: right after it, the consent comes in
+            assert members.post(f"/members/{member['id']}/consents", headers=auth(A),
+                                json={"purpose": "share_for_referral", "how": "schriftelijk"}).status_code == 201
+        looks.append(preview)
+        return preview
+    monkeypatch.setattr(staff_requests, "_preview", look_then_consent)
+    sent = at_a.post(refer_page, data={**shown, "doel": f"aanbod:{city.offer['id']}", "toelichting": "Bewaard"})
+    html = text(sent)
+    assert sent.status_code == 409, html
+    assert "Wat er wordt gedeeld, is veranderd" in html and "de naam: Samira Bakkali" in html and "Bewaard" in html
+    assert city.client(A, "requests").get(f"/requests/{asked['id']}/referrals", headers=auth(A)).json == []
+    assert city.client(B, "requests").get("/requests", query_string={"origin": "referral"},
+                                          headers=auth(B)).json["total_items"] == 0  # nothing reached B
+
+
 def test_the_language_switch_sends_back_only_to_a_page_of_the_portal():
     """`terug` with a tab ("/\\t/evil.example") became Location //evil.example (browsers drop tabs and newlines
     in URLs): an open redirect on every page's language link; a newline was a 500."""

@@ -300,3 +300,24 @@ def test_a_partner_that_hangs_is_a_503_within_two_seconds(city, monkeypatch):
     assert took < 2.0, f"503 after {took:.2f} s"
     [record] = referrals_at_a(city, request["id"])
     assert record["status"] in ("sending", "cancelling")  # the follow-up worker takes it back
+
+
+def test_a_referral_that_would_share_other_than_the_coordinator_was_shown_is_refused_before_b_is_called(city):
+    """The refer page shows what will go (referral-preview) and sends it back as expected_shared; a consent
+    given or withdrawn since then must not change what goes unseen, even in the moment between the page's
+    last look and the referral (checked under the request's lock)."""
+    request = triaged(city)
+    preview = city.client(A, "requests").get(f"/requests/{request['id']}/referral-preview", headers=auth(A))
+    assert preview.status_code == 200 and sorted(preview.json["shared"]) == ["name", "phone", "question"]
+
+    def refer_expecting(shared):
+        return city.client(A, "requests").post(f"/requests/{request['id']}/refer", headers=auth(A), json={
+            "offer_id": city.offer_id, "reason": None, "expected_shared": shared})
+    seen_before_the_phone_consent = refer_expecting(["question", "name"])
+    assert seen_before_the_phone_consent.status_code == 409, seen_before_the_phone_consent.json
+    assert "gedeeld" in seen_before_the_phone_consent.json["message"]
+    assert copies_at_b(city) == [] and referrals_at_a(city, request["id"]) == []  # B was not called
+    assert refer_expecting(["surname"]).status_code == 422  # not a field a referral can share
+    referred = refer_expecting(["phone", "question", "name"])
+    assert referred.status_code == 201, referred.json
+    assert sorted(referred.json["shared"]) == ["name", "phone", "question"]
