@@ -25,7 +25,7 @@ bp = Blueprint("staff_offers", __name__, url_prefix="/medewerkers/aanbod")
 STATUSES = {"active": lazy_gettext("Open"), "temporarily closed": lazy_gettext("Tijdelijk gesloten"),
             "inactive": lazy_gettext("Niet actief"), "defunct": lazy_gettext("Ingetrokken")}
 SECTIONS = (("active", lazy_gettext("Open")), ("temporarily closed", lazy_gettext("Tijdelijk gesloten")),
-            ("defunct", lazy_gettext("Ingetrokken")))
+            ("inactive", lazy_gettext("Niet actief")), ("defunct", lazy_gettext("Ingetrokken")))
 ACTIONS = {  # path in the portal → (the directory's action, what the page says after)
     "sluiten": ("close-temporarily",
                 lazy_gettext("%(name)s is tijdelijk gesloten. Bewoners zien het niet meer als open aanbod.")),
@@ -68,7 +68,7 @@ def offers():
     page = city_api.directory_read(partner, token, "/offers", {"per_page": LIST_SIZE}) or {"items": []}
     grouped = {status: [] for status, _title in SECTIONS}
     for item in page["items"]:
-        grouped.setdefault("defunct" if item["status"] == "inactive" else item["status"], []).append(_describe(item))
+        grouped.setdefault(item["status"], []).append(_describe(item))
     return render_template("staff/offers.html", grouped=grouped, sections=SECTIONS, partner=_partner(),
                            notice=session.pop("offers_notice", None), total=page.get("total_items", 0))
 

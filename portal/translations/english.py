@@ -610,4 +610,6 @@ EN = {
     'Je toelichting bevat een teken dat niet kan (een stuurteken, bijvoorbeeld uit een gekopieerde tekst). Typ de toelichting opnieuw.':
         'Your note contains a character that cannot be used (a control character, from copied text for example). '
         'Type the note again.',
+    # review: no member's name in a page title
+    "Gegevens van een lid wissen": "Erase a member's data",
 }
