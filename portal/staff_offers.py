@@ -50,6 +50,10 @@ def with_directory(view):
                 "Je organisatie houdt haar aanbod niet bij in SAMEN030.")), 404
         try:
             return view(*args, **kwargs)
+        except city_api.PeerRefused as refused:
+            if refused.status == 403:  # the directory says no: this page's own refusal, not the requests' one
+                return refusal(403)
+            raise
         except city_api.PeerUnavailable as exc:
             if request.method == "POST" and exc.maybe_received:  # it may have done it: never say it did not
                 return render_template("error.html", status=503, title=_("Geen antwoord op tijd"), message=_(

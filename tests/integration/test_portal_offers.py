@@ -300,3 +300,20 @@ def test_the_offer_pages_are_in_english_too(city):
     assert "Close for a while" in page and "Information and advice" in page and "Monday and Wednesday" in page
     form = text(client.get(f"/medewerkers/aanbod/{mine['id']}/wijzigen", headers={"Accept-Language": "en"}))
     assert "Opening hours (optional)" in form and "Another opening time" in form
+
+
+def test_a_refusal_of_the_directory_is_the_offer_pages_own_refusal(city):
+    """Were a volunteer's token in a session, the directory refuses the change (403): the offer pages say
+    so on their own refusal page, not the requests' one, and nothing changes."""
+    from tests.integration.test_portal_staff import PASSWORD
+    mine = offer_at(city, A)
+    client = logged_in(city)
+    token = csrf_token(client, f"/medewerkers/aanbod/{mine['id']}")
+    login = city.client(A, "members").post("/login", json={"username": f"vrijwilliger@{A}.example", "password": PASSWORD})
+    assert login.status_code == 200, login.json
+    with client.session_transaction() as session:
+        session["staff"] = {**session["staff"], "token": login.json["token"], "role": "volunteer"}
+    refused = client.post(f"/medewerkers/aanbod/{mine['id']}/sluiten", data={"csrf_token": token, "versie": "1"})
+    assert refused.status_code == 403 and "Dit aanbod kun je niet zien" in text(refused), text(refused)
+    assert "hulpvraag" not in text(refused).lower()
+    assert stored(city, A, mine["id"])["status"] == "active"
