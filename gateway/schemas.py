@@ -56,7 +56,7 @@ def few_enough_words(value: str) -> None:
 
 
 class SearchFiltersMixin(Schema):
-    language = fields.String(validate=validate.Regexp(r"^[a-z]{2}$", error="Must be an ISO 639-1 code, e.g. 'ar'."),
+    language = fields.String(validate=validate.Regexp(r"^[a-z]{2}\Z", error="Must be an ISO 639-1 code, e.g. 'ar'."),
                              metadata={"description": "offers where this language is spoken"})
     free = fields.Boolean(metadata={"description": "only free offers (true) or only paid ones (false)"})
     open_at = fields.DateTime(metadata={"description": "open at this moment (Utrecht time when no offset is given)"})

@@ -7,7 +7,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
-PARTNER_ID = re.compile(r"^[a-z][a-z0-9]{1,31}$")
+PARTNER_ID = re.compile(r"^[a-z][a-z0-9]{1,31}\Z")  # \Z: "$" would let a trailing newline through
 SERVICES = ("directory", "requests", "members")
 
 

@@ -5,7 +5,7 @@ from samen030.kernel.web import Text
 
 from .accounts import MAX_PASSWORD, ROLES, password_problem
 
-USERNAME = validate.Regexp(r"^[A-Za-z0-9][A-Za-z0-9._%+@-]{2,199}$",
+USERNAME = validate.Regexp(r"^[A-Za-z0-9][A-Za-z0-9._%+@-]{2,199}\Z",
                            error="Must be 3 to 200 letters, digits or . _ % + @ - (e.g. an e-mail address).")
 
 

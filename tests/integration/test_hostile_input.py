@@ -34,7 +34,8 @@ DIRECTORY_REQUESTS = [
 ]
 GATEWAY_REQUESTS = ["/api/v1/offers?page=99999999999999999999", "/api/v1/offers?wijk=%00",
                     "/api/v1/offers/%00", "/api/v1/offers/" + "é" * 300, "/api/v1/offers?partner=" + "x" * 3000,
-                    "/api/v1/offers?per_page=1e9"]
+                    "/api/v1/offers?per_page=1e9",
+                    "/api/v1/search?language=ar%0A", "/api/v1/offers?partner=krachtstation%0A"]  # "$" let these through
 
 
 @pytest.mark.parametrize("method, url, kwargs", DIRECTORY_REQUESTS)

@@ -254,6 +254,7 @@ def test_another_partners_coordinator_can_neither_see_nor_change_our_accounts(ci
     ({"username": "met spatie@example.nl", "password": PASSWORD, "role": "coordinator"}, "username"),
     ({"username": "nul\x00@example.nl", "password": PASSWORD, "role": "coordinator"}, "username"),
     ({"username": "a" * 201, "password": PASSWORD, "role": "coordinator"}, "username"),
+    ({"username": "eve@example.nl\n", "password": PASSWORD, "role": "coordinator"}, "username"),  # "$" let it through
     ({"username": 42, "password": PASSWORD, "role": "coordinator"}, "username"),
     ({"username": "eve@example.nl", "role": "coordinator"}, "password"),
     ({"username": "eve@example.nl", "password": "kort", "role": "coordinator"}, "password"),
