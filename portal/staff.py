@@ -166,6 +166,14 @@ def own_request(request_id: str) -> tuple[dict | None, int]:
     return _describe(found), 200
 
 
+def out_of_reach(exc: city_api.PeerUnavailable, down: str, not_sure: str):
+    """The 503 page for a service of the partner that did not answer; for a POST that may have reached it,
+    `not_sure`: never "nothing changed" when it may have."""
+    if request.method == "POST" and exc.maybe_received:
+        return render_template("error.html", status=503, title=_("Geen antwoord op tijd"), message=not_sure), 503
+    return render_template("error.html", status=503, title=_("Even niet bereikbaar"), message=down), 503
+
+
 def refusal(status: int):
     """The same page whether the request is another partner's or does not exist: nothing is given away."""
     return render_template("staff/refused.html", status=status, partner=staff_partners()[g.staff["partner"]]), status

@@ -17,7 +17,7 @@ from samen030.kernel.taxonomy import TERMS
 
 from . import city_api, places
 from .i18n import current, gettext as _
-from .staff import logged_in, staff_partners
+from .staff import logged_in, out_of_reach, staff_partners
 
 bp = Blueprint("staff_members", __name__, url_prefix="/medewerkers/leden")
 PER_PAGE = 50
@@ -51,13 +51,11 @@ def members_page(view):
         try:
             return view(*args, **kwargs)
         except city_api.PeerUnavailable as exc:
-            if request.method == "POST" and exc.maybe_received:  # it may have done it: never say it did not
-                return render_template("error.html", status=503, title=_("Geen antwoord op tijd"), message=_(
-                    "De ledenadministratie van je organisatie antwoordde niet op tijd. Het is niet zeker of het "
-                    "gelukt is: kijk het na op de pagina van het lid of in de lijst voordat je het opnieuw probeert.")), 503
-            return render_template("error.html", status=503, title=_("Even niet bereikbaar"), message=_(
+            return out_of_reach(exc, down=_(
                 "De ledenadministratie van je organisatie is nu niet bereikbaar. Probeer het over een paar "
-                "minuten opnieuw. Er is niets veranderd.")), 503
+                "minuten opnieuw. Er is niets veranderd."), not_sure=_(
+                "De ledenadministratie van je organisatie antwoordde niet op tijd. Het is niet zeker of het "
+                "gelukt is: kijk het na op de pagina van het lid of in de lijst voordat je het opnieuw probeert."))
         except city_api.PeerRefused as refused:
             if refused.status == 401:
                 raise  # logged_in: log in again

@@ -19,7 +19,7 @@ from samen030.kernel.privacy import EMAIL, PHONE
 from . import city_api, labels, places
 from .i18n import gettext as _, spoken_language
 from .residents import SPOKEN
-from .staff import logged_in, staff_partners
+from .staff import logged_in, out_of_reach, staff_partners
 
 bp = Blueprint("staff_offers", __name__, url_prefix="/medewerkers/aanbod")
 STATUSES = {"active": lazy_gettext("Open"), "temporarily closed": lazy_gettext("Tijdelijk gesloten"),
@@ -55,13 +55,11 @@ def with_directory(view):
                 return refusal(403)
             raise
         except city_api.PeerUnavailable as exc:
-            if request.method == "POST" and exc.maybe_received:  # it may have done it: never say it did not
-                return render_template("error.html", status=503, title=_("Geen antwoord op tijd"), message=_(
-                    "De gids van je organisatie antwoordde niet op tijd. Het is niet zeker of je wijziging is "
-                    "opgeslagen: kijk het na in de lijst met aanbod voordat je het opnieuw probeert.")), 503
-            return render_template("error.html", status=503, title=_("Even niet bereikbaar"), message=_(
+            return out_of_reach(exc, down=_(
                 "Het aanbod van je organisatie is nu niet bereikbaar. Er is niets gewijzigd. Probeer het over een "
-                "paar minuten opnieuw.")), 503
+                "paar minuten opnieuw."), not_sure=_(
+                "De gids van je organisatie antwoordde niet op tijd. Het is niet zeker of je wijziging is "
+                "opgeslagen: kijk het na in de lijst met aanbod voordat je het opnieuw probeert."))
     return page
 
 
